@@ -1,0 +1,14 @@
+"""Recommender models (``from mesa_recsys.models import ...`` as in T-RECS)."""
+
+from mesa_recsys.models.base import BaseRecommender, StepOptions
+from mesa_recsys.models.ideal import IdealRecommender
+from mesa_recsys.models.popularity import PopularityRecommender
+from mesa_recsys.models.random import RandomRecommender
+
+__all__ = [
+    "BaseRecommender",
+    "IdealRecommender",
+    "PopularityRecommender",
+    "RandomRecommender",
+    "StepOptions",
+]

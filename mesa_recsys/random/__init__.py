@@ -1,0 +1,79 @@
+"""Seeded random generators, with T-RECS's names.
+
+``Generator(seed)`` is a ``numpy.random.Generator`` (PCG64 by default), so anything drawn
+from it is reproducible from the seed. ``SocialGraphGenerator`` draws social networks as
+adjacency matrices.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+__all__ = ["Generator", "SocialGraphGenerator"]
+
+
+class Generator(np.random.Generator):
+    """A numpy Generator seeded from ``seed`` (any value ``numpy.random.SeedSequence`` takes).
+
+    Args:
+        seed: int, sequence of ints, SeedSequence, or a ``numpy.random.Generator`` whose
+            bit generator is shared; None draws fresh entropy.
+        bit_generator: an explicit bit generator; takes precedence over ``seed`` (with a
+            UserWarning when both are given), as in T-RECS.
+    """
+
+    def __init__(self, seed: Any = None, bit_generator: np.random.BitGenerator | None = None):
+        """Create the generator."""
+        if bit_generator is not None:
+            if seed is not None:
+                warnings.warn(
+                    "Generator: both seed and bit_generator given; the bit_generator is used",
+                    UserWarning,
+                    stacklevel=2,
+                )
+        elif isinstance(seed, np.random.Generator):
+            bit_generator = seed.bit_generator
+        elif isinstance(seed, np.random.BitGenerator):
+            bit_generator = seed
+        else:
+            bit_generator = np.random.PCG64(np.random.SeedSequence(seed))
+        super().__init__(bit_generator)
+
+
+class SocialGraphGenerator:
+    """Random social graphs as dense adjacency matrices (T-RECS's helper)."""
+
+    @staticmethod
+    def generate_random_graph(
+        num: int, *args: Any, graph_type: Any = None, seed: Any = None, **kwargs: Any
+    ) -> np.ndarray:
+        """Draw a networkx graph on ``num`` nodes and return its adjacency matrix.
+
+        Args:
+            num: number of nodes (users).
+            *args: passed to ``graph_type``.
+            graph_type: a networkx generator taking ``n`` (default
+                ``networkx.fast_gnp_random_graph`` with ``p=0.5`` unless ``p`` is given;
+                T-RECS forces 0.5 even when ``p`` is given).
+            seed: seed passed to the generator when it accepts one.
+            **kwargs: passed to ``graph_type``.
+
+        Returns:
+            num×num float adjacency matrix.
+
+        Raises:
+            ValueError: when ``num`` is not a positive int.
+        """
+        if isinstance(num, bool) or not isinstance(num, int | np.integer) or num < 1:
+            raise ValueError(f"num: expected a positive int, got {num!r}")
+        if graph_type is None:
+            graph_type = nx.fast_gnp_random_graph
+            kwargs.setdefault("p", 0.5)
+        if seed is not None:
+            kwargs["seed"] = int(np.random.SeedSequence(seed).generate_state(1)[0]) if not isinstance(seed, int) else seed
+        graph = graph_type(*args, n=int(num), **kwargs)
+        return nx.to_numpy_array(graph)
