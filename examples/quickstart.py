@@ -68,7 +68,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("output/quickstart.png"))
     args = parser.parse_args()
     results = simulate(args.steps, args.seed)
-    table = results.pivot(index="step", columns="model", values=["distinct_items", "top_item_share"])
+    table = results.pivot(
+        index="step", columns="model", values=["distinct_items", "top_item_share"]
+    )
     pd.set_option("display.width", 140)
     print(table.round(3).to_string())
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))

@@ -79,10 +79,10 @@ def _flat(args: tuple) -> list:
         if isinstance(a, list | tuple):
             out.extend(_flat(tuple(a)))
         else:
-            a = extract_value(a)
-            if not (isinstance(a, np.ndarray) or sparse.issparse(a)):
-                raise TypeError(f"Expected arrays or sparse matrices, got {type(a).__name__}")
-            out.append(a)
+            value = extract_value(a)
+            if not (isinstance(value, np.ndarray) or sparse.issparse(value)):
+                raise TypeError(f"Expected arrays or sparse matrices, got {type(value).__name__}")
+            out.append(value)
     return out
 
 

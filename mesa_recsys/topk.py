@@ -30,6 +30,7 @@ __all__ = [
 #: Largest number of score cells computed at once (64 MiB of float64).
 BLOCK_CELLS = 1 << 23
 
+
 @numba.njit(inline="always")
 def _key(seed: np.uint64, user: np.int64, item: np.int64) -> np.uint64:
     """Splitmix64 finaliser of (seed, user, item): a reproducible uniform 64-bit key."""
@@ -150,8 +151,21 @@ def _top_k_block(scores, k, row0, seed, ex_ptr, ex_idx, out, nchunks):
         hk = np.empty(k, dtype=np.uint64)
         hi = np.empty(k, dtype=np.int64)
         for r in range(lo, hi_):
-            _select_row(scores[r], True, m, k, row0 + r, seed, ex_idx, ex_ptr[r], ex_ptr[r + 1],
-                        hs, hk, hi, out[r])
+            _select_row(
+                scores[r],
+                True,
+                m,
+                k,
+                row0 + r,
+                seed,
+                ex_idx,
+                ex_ptr[r],
+                ex_ptr[r + 1],
+                hs,
+                hk,
+                hi,
+                out[r],
+            )
 
 
 @numba.njit(parallel=True, cache=True)
@@ -172,8 +186,21 @@ def _top_k_factors(users, items, k, row0, seed, ex_ptr, ex_idx, out, nchunks):
                 if w != 0.0:
                     for j in range(m):
                         buf[j] += w * items[a, j]
-            _select_row(buf, True, m, k, row0 + r, seed, ex_idx, ex_ptr[r], ex_ptr[r + 1],
-                        hs, hk, hi, out[r])
+            _select_row(
+                buf,
+                True,
+                m,
+                k,
+                row0 + r,
+                seed,
+                ex_idx,
+                ex_ptr[r],
+                ex_ptr[r + 1],
+                hs,
+                hk,
+                hi,
+                out[r],
+            )
 
 
 @numba.njit(inline="always")
@@ -196,8 +223,9 @@ def _draw(seed, user, counter, bound):
 
 
 @numba.njit
-def _fill_group(order, rank, a, b, need, user, seed, counter, ex_idx, ex_start, ex_end,
-                out_row, filled, scratch):
+def _fill_group(
+    order, rank, a, b, need, user, seed, counter, ex_idx, ex_start, ex_end, out_row, filled, scratch
+):
     """Append ``need`` (or all eligible) items of the tie group ``order[a:b]`` in random order.
 
     Returns the new fill count and the new draw counter.
@@ -260,14 +288,41 @@ def _top_k_shared(order, rank, group_ptr, sign, k, row0, seed, ex_ptr, ex_idx, o
             counter = 0
             s = sign[r]
             if s == 0:
-                filled, counter = _fill_group(order, rank, 0, m, k, user, seed, counter, ex_idx,
-                                              ex_ptr[r], ex_ptr[r + 1], out[r], filled, scratch)
+                filled, counter = _fill_group(
+                    order,
+                    rank,
+                    0,
+                    m,
+                    k,
+                    user,
+                    seed,
+                    counter,
+                    ex_idx,
+                    ex_ptr[r],
+                    ex_ptr[r + 1],
+                    out[r],
+                    filled,
+                    scratch,
+                )
             else:
                 for g in range(n_groups):
                     gg = g if s > 0 else n_groups - 1 - g
                     filled, counter = _fill_group(
-                        order, rank, group_ptr[gg], group_ptr[gg + 1], k - filled, user, seed,
-                        counter, ex_idx, ex_ptr[r], ex_ptr[r + 1], out[r], filled, scratch)
+                        order,
+                        rank,
+                        group_ptr[gg],
+                        group_ptr[gg + 1],
+                        k - filled,
+                        user,
+                        seed,
+                        counter,
+                        ex_idx,
+                        ex_ptr[r],
+                        ex_ptr[r + 1],
+                        out[r],
+                        filled,
+                        scratch,
+                    )
                     if filled == k:
                         break
             for t in range(filled, k):

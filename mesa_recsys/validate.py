@@ -161,9 +161,7 @@ def validate_user_item_inputs(
         TypeError: on a wrong type.
         ValueError: when two sources disagree, naming both and their values.
     """
-    from mesa_recsys.components.users import Users
-
-    if isinstance(users, Users):
+    if hasattr(users, "actual_user_profiles"):  # a Users component
         if user_item_scores is None and users.actual_user_scores is not None:
             user_item_scores = users.actual_user_scores
         users = users.actual_user_profiles

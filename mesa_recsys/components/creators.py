@@ -55,7 +55,9 @@ class Creators(AgentView, Component):
             if size is None:
                 raise ValueError("Creators: give actual_creator_profiles or size")
             if not isinstance(size, tuple):
-                raise TypeError(f"size: expected a tuple (num_creators, num_attributes), got {size!r}")
+                raise TypeError(
+                    f"size: expected a tuple (num_creators, num_attributes), got {size!r}"
+                )
             gen = self.rng if self.rng is not None else Generator()
             profiles = gen.uniform(size=size)
             while np.any(~profiles.any(axis=1)):

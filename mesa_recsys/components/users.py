@@ -20,6 +20,7 @@ import numpy as np
 from scipy import sparse
 
 from mesa_recsys import matrix_ops as mo
+from mesa_recsys import validate
 from mesa_recsys.components.base import AgentView, BaseComponent, Component
 from mesa_recsys.random import Generator
 
@@ -256,8 +257,6 @@ class Users(AgentView, BaseComponent):
         interaction_probability: float | np.ndarray = 1.0,
     ) -> None:
         """Create the users; see the class docstring for the arguments."""
-        from mesa_recsys import validate
-
         self._init_agentset()
         BaseComponent.__init__(self, verbose=verbose)
         self.rng = Generator(seed) if seed is not None else None
@@ -290,9 +289,7 @@ class Users(AgentView, BaseComponent):
                     f"actual_user_scores: expected {self.actual_user_profiles.num_users} rows "
                     f"(one per user), got shape {actual_user_scores.shape}"
                 )
-            self.actual_user_scores: ActualUserScores | None = ActualUserScores(
-                actual_user_scores
-            )
+            self.actual_user_scores: ActualUserScores | None = ActualUserScores(actual_user_scores)
         else:
             self.actual_user_scores = None
         if num_users is not None and num_users != self.actual_user_profiles.num_users:

@@ -60,18 +60,20 @@ class Measurement:
         return len(self.measurement_history)
 
     def __call__(self, model: Any) -> Any:
-        """Measure ``model`` and return the value recorded (the DataCollector's reporter)."""
+        """Measure ``model`` once per model time and return the value (the reporter hook).
+
+        The DataCollector may call a reporter more than once at the same time (it
+        validates reporters by calling them); the metric is measured only once.
+        """
+        key = (id(model), model.time)
+        if getattr(self, "_last_key", None) == key:
+            return self.measurement_history[-1]
         before = len(self.measurement_history)
         self.measure(model)
         if len(self.measurement_history) == before:
             self.measurement_history.append(None)
+        self._last_key = key
         return self.measurement_history[-1]
-
-    def __deepcopy__(self, memo: dict) -> Measurement:
-        """Copy the configuration, not the bound history."""
-        new = copy.copy(self)
-        new.measurement_history = list(self.measurement_history)
-        return new
 
     def __repr__(self) -> str:
         """Name."""

@@ -184,7 +184,9 @@ class BaseRecommender(mesa.Model):
         self._create_agents(self.user_agent_class, self.users, 0, self.num_users)
         self._create_agents(self.item_agent_class, self.items, 0, self.num_items)
         if self.creators is not None:
-            self._create_agents(self.creator_agent_class, self.creators, 0, self.creators.num_creators)
+            self._create_agents(
+                self.creator_agent_class, self.creators, 0, self.creators.num_creators
+            )
 
         self.datacollector = mesa.DataCollector(model_reporters={"num_items": "num_items"})
         if record_base_state:
@@ -237,9 +239,19 @@ class BaseRecommender(mesa.Model):
             )
         checks = [
             ("num_users", num_users, "user_representation rows", u_hat[0]),
-            ("actual_user_representation rows", self.users.num_users, "user_representation rows", u_hat[0]),
+            (
+                "actual_user_representation rows",
+                self.users.num_users,
+                "user_representation rows",
+                u_hat[0],
+            ),
             ("num_items", num_items, "item_representation columns", i_hat[1]),
-            ("actual_item_representation columns", self.items.num_items, "item_representation columns", i_hat[1]),
+            (
+                "actual_item_representation columns",
+                self.items.num_items,
+                "item_representation columns",
+                i_hat[1],
+            ),
         ]
         for name, got, ref_name, ref in checks:
             if got is not None and got != ref:
@@ -657,9 +669,7 @@ class BaseRecommender(mesa.Model):
 
     def startup_and_train(self, timesteps: int = 50, no_new_items: bool = False) -> None:
         """Run ``timesteps`` start-up steps (random items, no training), then train once."""
-        self.run(
-            timesteps, startup=True, train_between_steps=False, no_new_items=no_new_items
-        )
+        self.run(timesteps, startup=True, train_between_steps=False, no_new_items=no_new_items)
         self.train()
 
     # --- growing the catalogue and the population --------------------------------------------
@@ -671,7 +681,9 @@ class BaseRecommender(mesa.Model):
         if n == 0:
             return
         start = self.num_items
-        self.items.append_new_items(new_items, step=self.steps, creators=self.creators.last_creators)
+        self.items.append_new_items(
+            new_items, step=self.steps, creators=self.creators.last_creators
+        )
         new_hat = self.process_new_items(new_items)
         self.items_hat.append_new_items(new_hat)
         self._extend_scores(items=new_hat)
@@ -844,7 +856,9 @@ class BaseRecommender(mesa.Model):
         names = {f.name for f in fields(StepOptions)}
         unknown = set(changes) - names
         if unknown:
-            raise TypeError(f"step options: unknown option(s) {sorted(unknown)}; known: {sorted(names)}")
+            raise TypeError(
+                f"step options: unknown option(s) {sorted(unknown)}; known: {sorted(names)}"
+            )
         return replace(self.step_options, **changes)
 
 
@@ -856,7 +870,9 @@ def _seed_value(seed: Any) -> Any:
         return seed
     if isinstance(seed, float) and seed.is_integer():
         return int(seed)
-    raise TypeError(f"seed: expected an int, a SeedSequence or a Generator, got {type(seed).__name__}")
+    raise TypeError(
+        f"seed: expected an int, a SeedSequence or a Generator, got {type(seed).__name__}"
+    )
 
 
 def _copy(value: Any) -> Any:

@@ -41,9 +41,7 @@ class RandomRecommender(BaseRecommender):
         """Build the (all-zero) representations and the model."""
         for ignored in ("score_fn", "user_representation", "item_representation"):
             if kwargs.pop(ignored, None) is not None:
-                warnings.warn(
-                    f"RandomRecommender ignores {ignored}", UserWarning, stacklevel=2
-                )
+                warnings.warn(f"RandomRecommender ignores {ignored}", UserWarning, stacklevel=2)
         num_users, num_items = validate_user_item_inputs(
             num_users,
             num_items,

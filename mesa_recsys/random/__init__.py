@@ -74,6 +74,10 @@ class SocialGraphGenerator:
             graph_type = nx.fast_gnp_random_graph
             kwargs.setdefault("p", 0.5)
         if seed is not None:
-            kwargs["seed"] = int(np.random.SeedSequence(seed).generate_state(1)[0]) if not isinstance(seed, int) else seed
+            kwargs["seed"] = (
+                int(np.random.SeedSequence(seed).generate_state(1)[0])
+                if not isinstance(seed, int)
+                else seed
+            )
         graph = graph_type(*args, n=int(num), **kwargs)
         return nx.to_numpy_array(graph)
