@@ -201,7 +201,7 @@ def test_three_topk_paths_agree():
         return Fixed()
 
     fast = make(mo.inner_product).recommend()
-    generic = make(lambda u, i: mo.inner_product(u, i)).recommend()
+    generic = make(lambda u, i: mo.inner_product(u, i)).recommend()  # noqa: PLW0108 (generic path)
     assert np.array_equal(fast, generic)
     brute = mo.inner_product(users, items)
     for u in range(40):
