@@ -193,7 +193,9 @@ def test_three_topk_paths_agree():
     def make(score_fn):
         class Fixed(BaseRecommender):
             def __init__(self):
-                super().__init__(users, items, users, items, None, None, 7, score_fn=score_fn, seed=9)
+                super().__init__(
+                    users, items, users, items, None, None, 7, score_fn=score_fn, seed=9
+                )
 
             def _update_internal_state(self, interactions):
                 pass
@@ -227,7 +229,9 @@ def test_ideal_recommends_true_top_items_and_tracks_drift():
 def test_interaction_histogram_counts_only_interacting_users():
     users = Users(size=(50, 1), interaction_probability=0.5, seed=3)
     m = PopularityRecommender(
-        actual_user_representation=users, num_items=20, seed=3,
+        actual_user_representation=users,
+        num_items=20,
+        seed=3,
         measurements=[InteractionMeasurement()],
     )
     _run(m, 1)
