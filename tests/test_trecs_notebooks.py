@@ -24,7 +24,10 @@ def _ported(name: str) -> str:
 def test_advanced_models_notebook_runs_unchanged():
     namespace: dict = {}
     with pytest.warns(UserWarning, match="No measurements are currently defined"):
-        exec(compile(_ported("advanced_models.py.txt"), "advanced-models", "exec"), namespace)
+        exec(
+            compile(_ported("advanced_models.py.txt"), "advanced-models", "exec"),
+            namespace,
+        )
     model = namespace["model"]
     assert model.num_users == 1500 and model.num_items == 1250
     assert model.steps == 10
@@ -39,7 +42,10 @@ def test_quick_start_notebook_popularity_parts():
     source = _ported("quick_start.py.txt").replace("SocialFiltering", "PopularityRecommender")
     source = source.replace("plt.show()", "plt.close('all')")
     namespace: dict = {}
-    exec(compile(source, "quick-start", "exec"), namespace)
+    exec(
+        compile(source, "quick-start", "exec"),
+        namespace,
+    )
     sf = namespace["sf"]
     results = namespace["results"]
     assert set(results) == {"interaction_histogram", "mse", "timesteps"}
