@@ -8,7 +8,6 @@ A :class:`Measurement` has a ``name`` and a ``measure(recommender)`` method that
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import numpy as np
