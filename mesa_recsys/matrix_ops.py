@@ -198,6 +198,8 @@ def inner_product(
         ValueError: when the attribute dimensions differ.
     """
     user_profiles, item_attributes = extract_value(user_profiles, item_attributes)
+    if isinstance(item_attributes, np.ndarray) and item_attributes.dtype != np.float64:
+        item_attributes = item_attributes.astype(np.float64)
     if user_profiles.shape[1] != item_attributes.shape[0]:
         raise ValueError(
             f"user_profiles has {user_profiles.shape[1]} attributes but item_attributes has "

@@ -141,8 +141,7 @@ def _chunk(n, c, nchunks):
     return (n * c) // nchunks, (n * (c + 1)) // nchunks
 
 
-@numba.njit(parallel=True, cache=True)
-def _top_k_block(scores, k, row0, seed, ex_ptr, ex_idx, out, nchunks):
+def _top_k_block_py(scores, k, row0, seed, ex_ptr, ex_idx, out, nchunks):
     n, m = scores.shape
     nchunks = max(1, min(n, nchunks))
     for c in numba.prange(nchunks):
@@ -168,8 +167,7 @@ def _top_k_block(scores, k, row0, seed, ex_ptr, ex_idx, out, nchunks):
             )
 
 
-@numba.njit(parallel=True, cache=True)
-def _top_k_factors(users, items, k, row0, seed, ex_ptr, ex_idx, out, nchunks):
+def _top_k_factors_py(users, items, k, row0, seed, ex_ptr, ex_idx, out, nchunks):
     n, a_dim = users.shape
     m = items.shape[1]
     nchunks = max(1, min(n, nchunks))
@@ -273,8 +271,7 @@ def _fill_group(
     return filled + take, counter
 
 
-@numba.njit(parallel=True, cache=True)
-def _top_k_shared(order, rank, group_ptr, sign, k, row0, seed, ex_ptr, ex_idx, out, nchunks):
+def _top_k_shared_py(order, rank, group_ptr, sign, k, row0, seed, ex_ptr, ex_idx, out, nchunks):
     n = sign.shape[0]
     m = order.shape[0]
     n_groups = group_ptr.shape[0] - 1
@@ -327,6 +324,24 @@ def _top_k_shared(order, rank, group_ptr, sign, k, row0, seed, ex_ptr, ex_idx, o
                         break
             for t in range(filled, k):
                 out[r, t] = -1
+
+
+#: Below this much work (users × items) the kernels run on one thread: waking the thread
+#: pool costs more than it saves.
+SERIAL_CELLS = 1 << 20
+
+
+def _compiled(fn):
+    return numba.njit(parallel=True, cache=True)(fn), numba.njit(cache=True)(fn)
+
+
+_top_k_block_par, _top_k_block_ser = _compiled(_top_k_block_py)
+_top_k_factors_par, _top_k_factors_ser = _compiled(_top_k_factors_py)
+_top_k_shared_par, _top_k_shared_ser = _compiled(_top_k_shared_py)
+
+
+def _pick(parallel_fn, serial_fn, work: int):
+    return parallel_fn if work > SERIAL_CELLS else serial_fn
 
 
 def exclusion_csr(excluded: np.ndarray | None, rows: slice, num_rows: int) -> tuple:
@@ -403,7 +418,9 @@ def top_k_items(
                 f"score_fn returned shape {scores.shape} for {n} users; expected {(n, num_items)}"
             )
         ptr, idx = exclusion_csr(excluded, rows, n)
-        _top_k_block(scores, k, rows.start, useed, ptr, idx, out[rows], _nchunks())
+        _pick(_top_k_block_par, _top_k_block_ser, scores.size)(
+            scores, k, rows.start, useed, ptr, idx, out[rows], _nchunks()
+        )
     return out
 
 
@@ -442,7 +459,8 @@ def top_k_factors(
         rows = slice(start, min(num_users, start + block_users))
         n = rows.stop - rows.start
         ptr, idx = exclusion_csr(excluded, rows, n)
-        _top_k_factors(users[rows], items, k, start, useed, ptr, idx, out[rows], _nchunks())
+        kernel = _pick(_top_k_factors_par, _top_k_factors_ser, n * items.shape[1] * items.shape[0])
+        kernel(users[rows], items, k, start, useed, ptr, idx, out[rows], _nchunks())
     return out
 
 
@@ -490,7 +508,8 @@ def top_k_shared(
         rows = slice(start, min(num_users, start + block_users))
         n = rows.stop - rows.start
         ptr, idx = exclusion_csr(excluded, rows, n)
-        _top_k_shared(
+        kernel = _pick(_top_k_shared_par, _top_k_shared_ser, n * (k + idx.size // max(1, n)) * 64)
+        kernel(
             order, rank, group_ptr, signs[rows], k, start, useed, ptr, idx, out[rows], _nchunks()
         )
     return out

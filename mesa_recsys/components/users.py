@@ -85,7 +85,10 @@ class _ScoreMatrix(Component):
         """Score as ``score_fn(users, items)`` from now on (drops any explicit matrix)."""
         self._factors = (users, items, score_fn)
         self._matrix = None
-        if self.shape[0] * self.shape[1] <= CACHE_CELLS:
+        # The default inner product is a pure function of the snapshot, so it can wait until
+        # asked; a custom score_fn may read other model state, so small matrices are scored
+        # now, as T-RECS does at train time.
+        if score_fn is not mo.inner_product and self.shape[0] * self.shape[1] <= CACHE_CELLS:
             self._matrix = self._compute(slice(None))
 
     @property
