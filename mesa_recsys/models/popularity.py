@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 
 from mesa_recsys.models.base import BaseRecommender
 from mesa_recsys.validate import validate_user_item_inputs
@@ -58,7 +59,7 @@ class PopularityRecommender(BaseRecommender):
         if item_representation is None:
             item_representation = np.zeros((num_attributes, num_items), dtype=int)
         if actual_item_representation is None:
-            actual_item_representation = np.array(item_representation, copy=True)
+            actual_item_representation = item_representation.copy()
         if user_representation is None:
             user_representation = np.ones((num_users, num_attributes), dtype=int)
         super().__init__(
@@ -76,9 +77,11 @@ class PopularityRecommender(BaseRecommender):
     def _update_internal_state(self, interactions: np.ndarray) -> None:
         """Add this step's interactions to the items' counts."""
         valid = interactions[interactions >= 0]
-        self.items_hat.value += np.bincount(valid, minlength=self.num_items).astype(
-            self.items_hat.value.dtype
-        )
+        counts = np.bincount(valid, minlength=self.num_items)[None, :]
+        if sparse.issparse(self.items_hat.value):  # stay sparse (csr + ndarray gives np.matrix)
+            self.items_hat.value = self.items_hat.value + sparse.csr_matrix(counts)
+        else:
+            self.items_hat.value += counts.astype(self.items_hat.value.dtype)
 
     def process_new_items(self, new_items: np.ndarray) -> np.ndarray:
         """New items start with zero interactions."""
