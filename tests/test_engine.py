@@ -263,3 +263,23 @@ def test_batch_run_two_processes_returns_per_step_rows():
     assert len(set(first)) > 1  # different seeds and sizes give different runs
     steps = sorted({r["Step"] for r in results})
     assert steps == [0, 1, 2, 3]
+
+
+def test_users_view_supports_agentset_verbs():
+    m = PopularityRecommender(num_users=10, num_items=12, num_items_per_iter=3, seed=1)
+    m.run_for(1)
+    chosen = m.users.select(lambda a: a.index < 4)
+    assert len(chosen) == 4 and len(m.users) == 10
+    assert type(chosen).__name__ == "AgentSet"
+    groups = m.users.groupby(lambda a: a.index % 2)
+    assert groups.count() == {0: 5, 1: 5}
+    assert sorted(m.users.get("index")) == list(range(10))
+    assert m.items.agg("popularity", sum) == 10
+    with pytest.raises(ValueError, match="inplace"):
+        m.users.select(lambda a: True, inplace=True)
+    assert len(m.users.shuffle()) == 10
+    import pickle
+
+    clone = pickle.loads(pickle.dumps(m))  # noqa: S301 (our own object)
+    assert np.array_equal(clone.actual_user_profiles, m.actual_user_profiles)
+    assert len(clone.users) == 10

@@ -188,6 +188,33 @@ class AgentView(AgentSet):
 
     __hash__ = object.__hash__
 
+    def as_agentset(self) -> AgentSet:
+        """A plain AgentSet of the same agents (a snapshot to filter, sort or edit freely)."""
+        return AgentSet(list(self._agents.keys()), random=self.random)
+
+    def select(
+        self,
+        filter_func: Any = None,
+        at_most: float = float("inf"),
+        inplace: bool = False,
+        agent_type: type | None = None,
+    ) -> AgentSet:
+        """Select agents, as ``AgentSet.select``; the result is a plain AgentSet.
+
+        Raises:
+            ValueError: for ``inplace=True``: the model's own view always holds every agent.
+        """
+        if inplace:
+            raise ValueError(
+                "inplace: the model's users/items view always holds all its agents; "
+                "use select(...) without inplace and keep the result"
+            )
+        return self.as_agentset().select(filter_func, at_most, False, agent_type)
+
+    def groupby(self, by: Any, result_type: str = "agentset") -> Any:
+        """Group agents, as ``AgentSet.groupby`` (groups are plain AgentSets)."""
+        return self.as_agentset().groupby(by, result_type)
+
     def __getstate__(self) -> dict:
         """Pickle the arrays and the agents."""
         state = self.__dict__.copy()
