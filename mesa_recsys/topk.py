@@ -119,10 +119,29 @@ def _select_row(row, use_scores, m, k, user, seed, ex_idx, ex_start, ex_end, hs,
             p += 1
         if p < ex_end and ex_idx[p] < m:
             seg_end = ex_idx[p]
-        for j in range(seg_start, seg_end):
-            s = row[j] if use_scores else 0.0
-            if size < k or s >= hs[0]:
-                size = _offer(hs, hk, hi, size, k, s, seed, user, j)
+        j = seg_start
+        if use_scores:
+            while j < seg_end:
+                if size == k and j + 16 <= seg_end:
+                    # skip whole blocks that cannot enter the heap (vectorisable max)
+                    block_max = row[j]
+                    for t in range(j + 1, j + 16):
+                        block_max = max(block_max, row[t])
+                    if block_max < hs[0]:
+                        j += 16
+                        continue
+                    for t in range(j, j + 16):
+                        if row[t] >= hs[0]:
+                            size = _offer(hs, hk, hi, size, k, row[t], seed, user, t)
+                    j += 16
+                    continue
+                s = row[j]
+                if size < k or s >= hs[0]:
+                    size = _offer(hs, hk, hi, size, k, s, seed, user, j)
+                j += 1
+        else:
+            for j in range(seg_start, seg_end):
+                size = _offer(hs, hk, hi, size, k, 0.0, seed, user, j)
         seg_start = seg_end + 1
     for t in range(size, k):
         out_row[t] = -1
