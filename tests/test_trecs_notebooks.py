@@ -36,11 +36,11 @@ def test_advanced_models_notebook_runs_unchanged():
     assert np.array_equal(model.items_hat.value[0], model.items.interaction_counts)
 
 
+@pytest.mark.filterwarnings("ignore:FigureCanvasAgg is non-interactive:UserWarning")
 def test_quick_start_notebook_popularity_parts():
     """The quick start builds a SocialFiltering model (another issue); its Popularity parts
     are the same cells with ``PopularityRecommender`` in place of ``SocialFiltering``."""
     source = _ported("quick_start.py.txt").replace("SocialFiltering", "PopularityRecommender")
-    source = source.replace("plt.show()", "plt.close('all')")
     namespace: dict = {}
     exec(
         compile(source, "quick-start", "exec"),
