@@ -283,3 +283,21 @@ def test_users_view_supports_agentset_verbs():
     clone = pickle.loads(pickle.dumps(m))  # noqa: S301 (our own object)
     assert np.array_equal(clone.actual_user_profiles, m.actual_user_profiles)
     assert len(clone.users) == 10
+
+
+def test_a_users_component_belongs_to_one_model():
+    users = Users(size=(5, 1), seed=1)
+    first = PopularityRecommender(
+        actual_user_representation=users, num_items=6, num_items_per_iter=2
+    )
+    with pytest.raises(ValueError, match="already belongs to another model"):
+        PopularityRecommender(actual_user_representation=users, num_items=6, num_items_per_iter=2)
+    assert len(first.users) == 5
+    del first
+    import gc
+
+    gc.collect()
+    again = PopularityRecommender(
+        actual_user_representation=users, num_items=6, num_items_per_iter=2
+    )
+    assert len(again.users) == 5

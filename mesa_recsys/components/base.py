@@ -188,6 +188,22 @@ class AgentView(AgentSet):
 
     __hash__ = object.__hash__
 
+    def claim(self, model: Any, name: str) -> None:
+        """Attach this component to ``model``.
+
+        Raises:
+            ValueError: when it already belongs to another live model (its agents and its
+                per-user state would be shared between the two).
+        """
+        ref = self.__dict__.get("_owner")
+        owner = ref() if ref is not None else None
+        if owner is not None and owner is not model:
+            raise ValueError(
+                f"{name}: this {type(self).__name__} already belongs to another model; give "
+                "each model its own (e.g. build a new one from a copy of the same arrays)"
+            )
+        self._owner = weakref.ref(model)
+
     def as_agentset(self) -> AgentSet:
         """A plain AgentSet of the same agents (a snapshot to filter, sort or edit freely)."""
         return AgentSet(list(self._agents.keys()), random=self.random)
@@ -219,6 +235,7 @@ class AgentView(AgentSet):
         """Pickle the arrays and the agents."""
         state = self.__dict__.copy()
         state["_agents"] = list(self._agents.keys())
+        state.pop("_owner", None)
         return state
 
     def __setstate__(self, state: dict) -> None:

@@ -166,6 +166,10 @@ class BaseRecommender(mesa.Model):
                 f"creators: expected a mesa_recsys.components.Creators, got {type(creators).__name__}"
             )
         self.creators = creators
+        self.users.claim(self, "actual_user_representation")
+        self.items.claim(self, "actual_item_representation")
+        if self.creators is not None:
+            self.creators.claim(self, "creators")
         self._check_sizes(num_users, num_items)
         if self.creators is not None and self.creators.rng is None:
             self.creators.rng = self._spawn_rng()
