@@ -187,37 +187,55 @@ def _top_k_block_py(scores, k, row0, seed, ex_ptr, ex_idx, out, nchunks):
 
 
 def _top_k_factors_py(users, items, k, row0, seed, ex_ptr, ex_idx, out, nchunks):
+    # Users are scored four at a time so each item attribute loaded serves four rows.
     n, a_dim = users.shape
     m = items.shape[1]
-    nchunks = max(1, min(n, nchunks))
+    ntiles = (n + 3) // 4
+    nchunks = max(1, min(ntiles, nchunks))
     for c in numba.prange(nchunks):
-        lo, hi_ = _chunk(n, c, nchunks)
+        lo, hi_ = _chunk(ntiles, c, nchunks)
         hs = np.empty(k, dtype=np.float64)
         hk = np.empty(k, dtype=np.uint64)
         hi = np.empty(k, dtype=np.int64)
-        buf = np.empty(m, dtype=np.float64)
-        for r in range(lo, hi_):
-            buf[:] = 0.0
+        buf = np.empty((4, m), dtype=np.float64)
+        for tile in range(lo, hi_):
+            r0 = tile * 4
+            nt = min(4, n - r0)
+            buf[:, :] = 0.0
             for a in range(a_dim):
-                w = users[r, a]
-                if w != 0.0:
+                if nt == 4:
+                    w0 = users[r0, a]
+                    w1 = users[r0 + 1, a]
+                    w2 = users[r0 + 2, a]
+                    w3 = users[r0 + 3, a]
                     for j in range(m):
-                        buf[j] += w * items[a, j]
-            _select_row(
-                buf,
-                True,
-                m,
-                k,
-                row0 + r,
-                seed,
-                ex_idx,
-                ex_ptr[r],
-                ex_ptr[r + 1],
-                hs,
-                hk,
-                hi,
-                out[r],
-            )
+                        x = items[a, j]
+                        buf[0, j] += w0 * x
+                        buf[1, j] += w1 * x
+                        buf[2, j] += w2 * x
+                        buf[3, j] += w3 * x
+                else:
+                    for t in range(nt):
+                        w = users[r0 + t, a]
+                        for j in range(m):
+                            buf[t, j] += w * items[a, j]
+            for t in range(nt):
+                r = r0 + t
+                _select_row(
+                    buf[t],
+                    True,
+                    m,
+                    k,
+                    row0 + r,
+                    seed,
+                    ex_idx,
+                    ex_ptr[r],
+                    ex_ptr[r + 1],
+                    hs,
+                    hk,
+                    hi,
+                    out[r],
+                )
 
 
 @numba.njit(inline="always")

@@ -1,57 +1,173 @@
-"""T-RECS's own example notebooks run with nothing changed but ``trecs`` -> ``mesa_recsys``.
+"""T-RECS's example notebooks run here with only ``trecs`` renamed to ``mesa_recsys``.
 
-The code cells are stored verbatim in ``tests/trecs_notebooks/`` (CI has no network); the
-rename happens here, at run time, so these tests prove the porting claim.
+CI has no network and no copy of the T-RECS repository, so the code cells of the two
+notebooks are stored, exactly as published, in ``tests/trecs_notebooks/`` (one
+``# %% cell N`` block per code cell; the header of each file names the repository, path
+and commit). The stored text still says ``trecs``: the rename is done here, at run time,
+and :func:`_ported` first checks that every line it touches is an import, so a pass means
+the unchanged notebook code runs on this package.
+
+Cells run one after another in one namespace, as in Jupyter; when a cell ends in an
+expression, its value (what Jupyter would display as ``Out[n]``) is kept for the asserts.
 """
 
+import ast
+import re
 from pathlib import Path
 
 import matplotlib
-import numpy as np
-import pytest
 
 matplotlib.use("Agg")
 
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+
 CELLS = Path(__file__).parent / "trecs_notebooks"
+CELL_MARK = re.compile(r"^# %% cell (\d+)\n", re.MULTILINE)
+IMPORT_LINE = re.compile(r"^(from trecs(\.\w+)* import .+|import trecs(\.\w+)*( as \w+)?)$")
 
 
-def _ported(name: str) -> str:
-    source = (CELLS / name).read_text()
-    assert "trecs" in source
-    return source.replace("trecs", "mesa_recsys")
+def _cells(name: str) -> list[str]:
+    """The stored code cells of one notebook, in order, as published."""
+    text = (CELLS / name).read_text()
+    assert "github.com/elucherini/t-recs" in text.split("# %% cell 0", 1)[0]
+    parts = CELL_MARK.split(text)
+    numbers = [int(n) for n in parts[1::2]]
+    assert numbers == list(range(len(numbers)))
+    return parts[2::2]
 
 
-def test_advanced_models_notebook_runs_unchanged():
+def _ported(cells: list[str]) -> list[str]:
+    """The cells with ``trecs`` renamed; fails if ``trecs`` occurs outside an import."""
+    touched = [line for cell in cells for line in cell.splitlines() if "trecs" in line]
+    assert touched, "nothing to rename"
+    for line in touched:
+        assert IMPORT_LINE.match(line.strip()), f"not an import line: {line!r}"
+    return [cell.replace("trecs", "mesa_recsys") for cell in cells]
+
+
+def _run_cells(cells: list[str], label: str, namespace: dict) -> list:
+    """Run the cells in ``namespace``; return each cell's displayed value (or None)."""
+    outputs = []
+    for number, source in enumerate(cells):
+        tree = ast.parse(source)
+        last = tree.body[-1] if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+        if last is not None:
+            tree.body.pop()
+        filename = f"<{label} cell {number}>"
+        exec(compile(tree, filename, "exec"), namespace)
+        value = None
+        if last is not None:
+            value = eval(compile(ast.Expression(last.value), filename, "eval"), namespace)
+        outputs.append(value)
+    return outputs
+
+
+def test_stored_cells_are_import_renames_only():
+    advanced = _cells("advanced_models.py.txt")
+    quick = _cells("quick_start.py.txt")
+    assert len(advanced) == 2 and len(quick) == 7
+    for cells in (advanced, quick):
+        for before, after in zip(cells, _ported(cells)):
+            changed = [
+                (a, b) for a, b in zip(before.splitlines(), after.splitlines()) if a != b
+            ]
+            assert all(a.replace("trecs", "mesa_recsys") == b for a, b in changed)
+
+
+def test_advanced_models_notebook():
+    """``examples/advanced-models.ipynb``: a popularity model written by hand, run 10 steps."""
+    from mesa_recsys.models import BaseRecommender
+
     namespace: dict = {}
+    define, use = _ported(_cells("advanced_models.py.txt"))
+    _run_cells([define], "advanced-models", namespace)
+    new_model = namespace["NewModel"]
+    assert issubclass(new_model, BaseRecommender)
+
+    # the notebook runs without metrics, which the simulator points out
     with pytest.warns(UserWarning, match="No measurements are currently defined"):
-        exec(
-            compile(_ported("advanced_models.py.txt"), "advanced-models", "exec"),
-            namespace,
-        )
+        _run_cells([use], "advanced-models", namespace)
+
     model = namespace["model"]
-    assert model.num_users == 1500 and model.num_items == 1250
+    assert isinstance(model, new_model)
+    assert (model.num_users, model.num_items) == (1500, 1250)
     assert model.steps == 10
-    # NewModel is a popularity recommender: every interaction adds one to an item's count
+    assert model.items_hat.value.shape == (1, 1250)
+    # every user picks one item per step and NewModel counts each pick once
     assert model.items_hat.value.sum() == 1500 * 10
     assert np.array_equal(model.items_hat.value[0], model.items.interaction_counts)
+    assert model.interactions.shape == (1500,)
 
 
 @pytest.mark.filterwarnings("ignore:FigureCanvasAgg is non-interactive:UserWarning")
 def test_quick_start_notebook_popularity_parts():
-    """The quick start builds a SocialFiltering model (another issue); its Popularity parts
-    are the same cells with ``PopularityRecommender`` in place of ``SocialFiltering``."""
-    source = _ported("quick_start.py.txt").replace("SocialFiltering", "PopularityRecommender")
+    """``examples/quick-start.ipynb``, Popularity parts.
+
+    The notebook builds a ``SocialFiltering`` model, which this package does not have yet
+    (see :func:`test_quick_start_notebook_as_published`). Every other line is kept:
+    ``PopularityRecommender`` takes the place of ``SocialFiltering`` and the cells run as
+    published (add_metrics, run for 5 steps, get_measurements, the sorted-histogram plot
+    with ``plt.show()`` on the Agg backend, the mse/timesteps DataFrame).
+    """
+    cells = [
+        cell.replace("SocialFiltering", "PopularityRecommender")
+        for cell in _ported(_cells("quick_start.py.txt"))
+    ]
     namespace: dict = {}
-    exec(
-        compile(source, "quick-start", "exec"),
-        namespace,
-    )
+    plt.close("all")
+    try:
+        out = _run_cells(cells, "quick-start", namespace)
+        figure = plt.gcf()
+        lines = figure.axes[0].get_lines()
+        title = figure.axes[0].get_title()
+    finally:
+        plt.close("all")
+
+    from mesa_recsys.models import PopularityRecommender
+
     sf = namespace["sf"]
     results = namespace["results"]
-    assert set(results) == {"interaction_histogram", "mse", "timesteps"}
-    assert all(len(v) == 6 for v in results.values())
+    assert isinstance(sf, PopularityRecommender)
+    assert (sf.num_users, sf.num_items) == (100, 1250)
+
+    # cell 4: results.keys()
+    assert set(out[4]) == {"interaction_histogram", "mse", "timesteps"}
+    assert all(len(values) == 6 for values in results.values())
+    assert list(results["timesteps"]) == [0, 1, 2, 3, 4, 5]
     assert results["interaction_histogram"][0] is None
-    for hist in results["interaction_histogram"][1:]:
-        assert hist.sum() == sf.num_users
-    frame = sf.datacollector.get_model_vars_dataframe()
-    assert np.allclose(frame["mse"], results["mse"])
+    for histogram in results["interaction_histogram"][1:]:
+        assert len(histogram) == sf.num_items
+        assert histogram.sum() == sf.num_users
+
+    # cell 5: one line, the histogram at timestep 1 in ascending order
+    assert len(lines) == 1
+    assert np.array_equal(lines[0].get_xdata(), np.arange(sf.num_items))
+    assert np.array_equal(lines[0].get_ydata(), sorted(results["interaction_histogram"][1]))
+    assert title.startswith("Interaction histogram at timestep 1")
+
+    # cell 6: the DataFrame the notebook displays
+    frame = out[6]
+    assert isinstance(frame, pd.DataFrame)
+    assert list(frame.columns) == ["mse", "timesteps"] and len(frame) == 6
+    mse = frame["mse"].to_numpy(dtype=float)
+    assert np.all(np.isfinite(mse)) and np.all(mse >= 0)
+    assert np.allclose(mse, sf.datacollector.get_model_vars_dataframe()["mse"])
+
+
+@pytest.mark.xfail(
+    raises=ImportError,
+    strict=True,
+    reason="SocialFiltering is not implemented yet; drop this mark when it is",
+)
+@pytest.mark.filterwarnings("ignore:FigureCanvasAgg is non-interactive:UserWarning")
+def test_quick_start_notebook_as_published():
+    namespace: dict = {}
+    try:
+        out = _run_cells(_ported(_cells("quick_start.py.txt")), "quick-start", namespace)
+    finally:
+        plt.close("all")
+    assert set(out[4]) == {"interaction_histogram", "mse", "timesteps"}
+    assert len(out[6]) == 6
