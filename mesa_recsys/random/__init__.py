@@ -73,11 +73,9 @@ class SocialGraphGenerator:
         if graph_type is None:
             graph_type = nx.fast_gnp_random_graph
             kwargs.setdefault("p", 0.5)
-        if seed is not None:
-            kwargs["seed"] = (
-                int(np.random.SeedSequence(seed).generate_state(1)[0])
-                if not isinstance(seed, int)
-                else seed
-            )
+        if seed is not None:  # networkx takes an int seed; reduce anything else to one
+            if not isinstance(seed, int | np.integer):
+                seed = int(np.random.SeedSequence(seed).generate_state(1)[0])
+            kwargs["seed"] = int(seed)
         graph = graph_type(*args, n=int(num), **kwargs)
         return nx.to_numpy_array(graph)
