@@ -38,6 +38,7 @@ from mesa_recsys.components import (
     PredictedItems,
     PredictedScores,
     PredictedUserProfiles,
+    SystemStateModule,
     Users,
 )
 from mesa_recsys.metrics import Measurement
@@ -67,7 +68,7 @@ class StepOptions:
     no_new_items: bool = False
 
 
-class BaseRecommender(mesa.Model):
+class BaseRecommender(mesa.Model, SystemStateModule):
     """Base class of every recommender model (subclass it, as in T-RECS).
 
     Subclasses build their representations, call ``super().__init__``, and implement
@@ -137,7 +138,7 @@ class BaseRecommender(mesa.Model):
         super().__init__(rng=rng if rng is not None else _seed_value(seed))
         self.logger = logging.getLogger(f"mesa_recsys.{type(self).__name__}")
         self.set_verbose(verbose)
-        self._system_state: list[BaseComponent] = []
+        SystemStateModule.__init__(self)
         self.metrics: list[Measurement] = []
 
         validate.check_positive_int("num_users", num_users)
@@ -816,30 +817,6 @@ class BaseRecommender(mesa.Model):
         if "timesteps" not in out:
             out["timesteps"] = np.arange(len(self.metrics[0].measurement_history))
         return out
-
-    def add_state_variable(self, *components: BaseComponent) -> None:
-        """Record these components' state every step (their history starts now).
-
-        Raises:
-            ValueError: when nothing or a non-component is given.
-        """
-        if not components:
-            raise ValueError("add_state_variable: give at least one component")
-        bad = [c for c in components if not isinstance(c, BaseComponent)]
-        if bad:
-            raise ValueError(
-                f"add_state_variable: expected components, got {type(bad[0]).__name__}"
-            )
-        for component in components:
-            if not any(component is c for c in self._system_state):
-                self._system_state.append(component)
-                if not component.state_history:
-                    component.store_state()
-
-    def record_state(self) -> None:
-        """Append every recorded component's current state to its history."""
-        for component in self._system_state:
-            component.store_state()
 
     def get_system_state(self) -> dict[str, Any]:
         """Every recorded component's history, plus ``"timesteps"``.
