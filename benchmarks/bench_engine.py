@@ -1,154 +1,443 @@
 """Seconds per step and peak memory of the engine, side by side with T-RECS.
 
-Times ``PopularityRecommender`` and ``RandomRecommender`` at T-RECS's default sizes (100 users
-× 1,250 items) and at 100,000 users × 10,000 items × 20 true attributes. Each configuration
-runs in its own process (so peak RSS is that configuration's), warms up (numba compiles on
-first use), then times ``run(timesteps=1)`` several times and reports the median.
+Times ``PopularityRecommender`` and ``RandomRecommender`` at two sizes:
 
-T-RECS runs the same configuration in its own environment (``bash benchmarks/setup_trecs.sh``
-makes ``.venv-trecs``; or set ``TRECS_PYTHON``). Without it, its columns say "not installed".
-At 100,000 × 10,000 T-RECS needs several dense 10^9-cell matrices (8 GB each), more than
-this machine's 24 GiB, so it is only attempted with ``--trecs-large``.
+* ``default``: T-RECS's defaults (100 users × 1,250 items), built with no size arguments
+  and ``seed=1``.
+* ``large``: 100,000 users × 10,000 items with 20 true attributes (standard-normal user
+  profiles, uniform item attributes, both drawn from ``numpy.random.default_rng(0)``),
+  ``num_items_per_iter=10``, ``seed=1``.
 
-Usage: ``python benchmarks/bench_engine.py [--sizes default,large] [--repeats 5]``.
+Every (package, model, size) runs in a fresh interpreter, so its peak memory is its own:
+the child builds the model, runs one warm-up step (numba compiles its kernels on first
+use, so compilation is not timed), then times ``run(timesteps=1, disable_tqdm=True)``
+``--repeats`` times and reports the median. Peak memory is the child's peak resident set
+(``VmHWM``). ``getrusage().ru_maxrss`` is only a fallback: on Linux a child's ``ru_maxrss``
+also counts the parent's resident set at the time of the fork.
+
+T-RECS runs the same configuration (same seed, same arrays) in its own environment:
+``bash benchmarks/setup_trecs.sh`` makes ``.venv-trecs``, or point ``TRECS_PYTHON`` at an
+interpreter that can ``import trecs``. Without one its columns say so. At the large size
+T-RECS keeps several dense U×I matrices (true scores, predicted scores, the candidate index
+matrix; 7.5 GiB each at 10^9 cells) and makes more while ranking, so it is only attempted
+with ``--trecs-large``. Every child runs under an address-space cap (``--mem-limit-gib``) so
+that a configuration too big for the machine stops with a ``MemoryError`` instead of waking
+the kernel's out-of-memory killer.
+
+The table is printed and written to ``benchmarks/results/engine.md``.
+
+Usage::
+
+    python benchmarks/bench_engine.py [--sizes default,large] [--repeats 5] [--trecs-large]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import datetime as dt
+import hashlib
+import importlib
+import importlib.metadata
 import json
 import os
+import platform
+import re
+import resource
+import statistics
 import subprocess
 import sys
+import time
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 from tqdm import tqdm
 
+# This file is also the child process, and T-RECS's children run it under Python 3.11 with
+# numpy<2: keep it to the standard library, numpy and tqdm, and to 3.11 syntax.
+
 ROOT = Path(__file__).resolve().parents[1]
-SIZES = {
-    "default": {"label": "T-RECS defaults (100 users × 1,250 items)", "large": False},
-    "large": {"label": "100,000 users × 10,000 items × 20 attributes", "large": True},
-}
+RESULTS = ROOT / "benchmarks" / "results" / "engine.md"
 MODELS = ("PopularityRecommender", "RandomRecommender")
+MIB = 2**20
+GIB = 2**30
 
-# One configuration, run in a fresh interpreter; prints a JSON line.
-WORKER = """
-import json, resource, statistics, sys, time, warnings
-import numpy as np
-warnings.simplefilter("ignore")
-package, model_name, large, repeats = sys.argv[1], sys.argv[2], sys.argv[3] == "1", int(sys.argv[4])
-models = __import__(package + ".models", fromlist=[model_name])
-cls = getattr(models, model_name)
-if large:
+
+@dataclass(frozen=True)
+class Size:
+    """One problem size.
+
+    Attributes:
+        label: how the table names it.
+        num_users: U, or None for the package's default.
+        num_items: I, or None for the package's default.
+        num_attributes: true attributes A (used only with explicit sizes).
+    """
+
+    label: str
+    num_users: int | None = None
+    num_items: int | None = None
+    num_attributes: int = 0
+
+
+SIZES = {
+    "default": Size("T-RECS defaults: 100 users × 1,250 items"),
+    "large": Size("100,000 users × 10,000 items × 20 attributes", 100_000, 10_000, 20),
+}
+
+
+# --- the child: one configuration --------------------------------------------------------
+
+
+def peak_rss_mib() -> float:
+    """Peak resident set of this process, in MiB (``VmHWM``; ``ru_maxrss`` off Linux)."""
+    with contextlib.suppress(OSError):
+        status = Path("/proc/self/status").read_text()
+        found = re.search(r"^VmHWM:\s+(\d+)\s+kB", status, re.MULTILINE)
+        if found:
+            return int(found.group(1)) / 1024
+    scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, KiB on Linux
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / MIB
+
+
+def cap_address_space(limit_gib: float) -> None:
+    """Make allocations past ``limit_gib`` of address space raise ``MemoryError`` (0: no cap)."""
+    if limit_gib <= 0:
+        return
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = int(limit_gib * GIB)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def build_model(cls: type, size: Size) -> tuple[Any, str]:
+    """Construct one model.
+
+    Args:
+        cls: recommender class (of ``mesa_recsys.models`` or ``trecs.models``).
+        size: problem size.
+
+    Returns:
+        The model and a short digest of the true representations it was given ("-" when
+        the package drew its own).
+    """
+    if size.num_users is None:
+        return cls(seed=1), "-"
     rng = np.random.default_rng(0)
-    model = cls(actual_user_representation=rng.normal(size=(100_000, 20)),
-                actual_item_representation=rng.uniform(size=(20, 10_000)),
-                num_items_per_iter=10, seed=1)
-else:
-    model = cls(seed=1)
-model.run(timesteps=1, disable_tqdm=True)
-times = []
-for _ in range(repeats):
-    start = time.perf_counter()
-    model.run(timesteps=1, disable_tqdm=True)
-    times.append(time.perf_counter() - start)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"seconds": statistics.median(times), "peak_mib": peak}))
-"""
+    users = rng.normal(size=(size.num_users, size.num_attributes))
+    items = rng.uniform(size=(size.num_attributes, size.num_items))
+    digest = hashlib.sha1(users.tobytes() + items.tobytes(), usedforsecurity=False)
+    model = cls(
+        actual_user_representation=users,
+        actual_item_representation=items,
+        num_items_per_iter=10,
+        seed=1,
+    )
+    return model, digest.hexdigest()[:10]
 
 
-def trecs_python() -> str | None:
-    """The interpreter of a T-RECS environment, if there is one."""
-    candidates = [os.environ.get("TRECS_PYTHON"), str(ROOT / ".venv-trecs" / "bin" / "python")]
-    for candidate in candidates:
-        if candidate and Path(candidate).exists():
-            probe = subprocess.run(
-                [candidate, "-c", "import trecs"], capture_output=True, check=False
-            )
-            if probe.returncode == 0:
-                return candidate
-    return None
+def run_configuration(
+    package: str, model_name: str, size: Size, repeats: int, limit_gib: float = 0
+) -> dict[str, Any]:
+    """Build, warm up and time one configuration in this process.
+
+    Args:
+        package: ``mesa_recsys`` or ``trecs``.
+        model_name: recommender class name.
+        size: problem size.
+        repeats: timed steps after the warm-up step.
+        limit_gib: the address-space cap this process runs under (0: none), for the record.
+
+    Returns:
+        JSON-ready results: ``seconds`` (median step), ``steps``, ``construct_s`` (drawing
+        the inputs and building the model, imports excluded), ``warmup_s``, ``peak_mib``,
+        ``warnings`` ({message: count}) and versions; or ``error``, ``stage`` and
+        ``peak_mib`` when the configuration failed.
+    """
+    result: dict[str, Any] = {
+        "version": importlib.metadata.version(package),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+    }
+    stage = "construction"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            cls = getattr(importlib.import_module(f"{package}.models"), model_name)
+            start = time.perf_counter()
+            model, result["inputs"] = build_model(cls, size)
+            result["construct_s"] = time.perf_counter() - start
+            stage = "warm-up step"
+            start = time.perf_counter()
+            model.run(timesteps=1, disable_tqdm=True)
+            result["warmup_s"] = time.perf_counter() - start
+            stage = "timed steps"
+            steps = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                model.run(timesteps=1, disable_tqdm=True)
+                steps.append(time.perf_counter() - start)
+        except MemoryError as exc:
+            cap = f" (address space capped at {limit_gib:g} GiB)" if limit_gib > 0 else ""
+            result.update(error=f"MemoryError{cap}: {exc}", stage=stage, peak_mib=peak_rss_mib())
+            return result
+    result.update(seconds=statistics.median(steps), steps=steps, peak_mib=peak_rss_mib())
+    counts: dict[str, int] = {}
+    for w in caught:
+        key = f"{w.category.__name__}: {w.message}"
+        counts[key] = counts.get(key, 0) + 1
+    result["warnings"] = counts
+    return result
+
+
+# --- the parent: run the children and tabulate --------------------------------------------
+
+
+def find_trecs_python() -> tuple[str | None, str]:
+    """The interpreter of a T-RECS environment, and a line saying which or why none."""
+    candidate = os.environ.get("TRECS_PYTHON") or str(ROOT / ".venv-trecs" / "bin" / "python")
+    if not Path(candidate).exists():
+        return None, f"{candidate} does not exist"
+    probe = subprocess.run(
+        [candidate, "-c", "import trecs"], capture_output=True, text=True, check=False
+    )
+    if probe.returncode != 0:
+        last = (probe.stderr.strip().splitlines() or ["failed"])[-1]
+        return None, f"{candidate} cannot import trecs ({last})"
+    return candidate, candidate
 
 
 def measure(
-    python: str, package: str, model: str, large: bool, repeats: int, timeout: float
-) -> dict:
-    """Run one configuration in a child process and return its timing and peak memory."""
-    cmd = [python, "-c", WORKER, package, model, "1" if large else "0", str(repeats)]
+    python: str,
+    package: str,
+    model_name: str,
+    size_key: str,
+    repeats: int,
+    timeout: float,
+    mem_limit_gib: float,
+) -> dict[str, Any]:
+    """Run one configuration in a fresh child process and return its results.
+
+    Args:
+        python: interpreter to run the child with.
+        package: ``mesa_recsys`` or ``trecs``.
+        model_name: recommender class name.
+        size_key: key of :data:`SIZES`.
+        repeats: timed steps.
+        timeout: seconds before the child is killed.
+        mem_limit_gib: the child's address-space cap (0: none).
+
+    Returns:
+        The child's results (see :func:`run_configuration`), or ``{"error": ...}``.
+    """
+    cmd = [
+        python,
+        str(Path(__file__).resolve()),
+        "--worker",
+        f"{package}:{model_name}",
+        "--sizes",
+        size_key,
+        "--repeats",
+        str(repeats),
+        "--mem-limit-gib",
+        str(mem_limit_gib),
+    ]
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}  # the child records warnings itself
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=timeout, check=False, cwd=ROOT, env=env
+        )
     except subprocess.TimeoutExpired:
         return {"error": f"timed out after {timeout:.0f} s"}
-    if proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or ["failed"])[-1]
-        return {"error": last[:80]}
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        if proc.returncode < 0:
+            return {"error": f"killed by signal {-proc.returncode}"}
+        last = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
+        return {"error": last[:120]}
+    return json.loads(lines[-1])
 
 
-def fmt(result: dict | None, key: str, spec: str) -> str:
-    """One table cell."""
-    if result is None:
+def cell(result: dict[str, Any], key: str, spec: str) -> str:
+    """One table cell: the value, or the reason there is none."""
+    if key in result:
+        return format(result[key], spec)
+    return str(result.get("short", result.get("error", "—")))
+
+
+def summary(result: dict[str, Any]) -> str:
+    """One configuration's result in a few words, for the progress log."""
+    if "seconds" in result:
+        return f"{result['seconds']:.4f} s/step, peak {result['peak_mib']:,.0f} MiB"
+    return str(result.get("short", result.get("error", "—")))
+
+
+def speed_up(ours: dict[str, Any], theirs: dict[str, Any]) -> str:
+    """T-RECS's seconds per step over ours, as ``123×``."""
+    if "seconds" not in ours or "seconds" not in theirs:
         return "—"
-    if "error" in result:
-        return result["error"]
-    return format(result[key], spec)
+    ratio = theirs["seconds"] / ours["seconds"]
+    return f"{ratio:.0f}×" if ratio >= 10 else f"{ratio:.1f}×"
 
 
-def main() -> None:
-    """Run the benchmark and write ``benchmarks/results/engine.md``."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="default,large")
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--trecs-large", action="store_true")
-    parser.add_argument("--timeout", type=float, default=900)
-    args = parser.parse_args()
-    sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
-    unknown = set(sizes) - set(SIZES)
-    if unknown:
-        parser.error(f"--sizes: unknown size(s) {sorted(unknown)}; choose from {sorted(SIZES)}")
-    trecs = trecs_python()
+def memory_total_gib() -> float | None:
+    """Physical memory of this machine in GiB, when /proc/meminfo says."""
+    with contextlib.suppress(OSError, AttributeError):
+        text = Path("/proc/meminfo").read_text()
+        return int(re.search(r"^MemTotal:\s+(\d+)\s+kB", text, re.MULTILINE).group(1)) / 2**20
+    return None
+
+
+def describe_failure(result: dict[str, Any]) -> dict[str, Any]:
+    """Add a short table cell (``short``) for a failed configuration."""
+    if "error" in result and "stage" in result:
+        kind = result["error"].split(":", 1)[0].split(" ", 1)[0]
+        result["short"] = f"{kind} in {result['stage']}"
+    return result
+
+
+def render(rows: list[dict[str, Any]], args: argparse.Namespace, notes: list[str]) -> str:
+    """The markdown report: the table, then details per configuration and notes."""
+    mem = memory_total_gib()
+    machine = f"{platform.machine()}, {os.cpu_count()} CPUs" + (
+        f", {mem:.0f} GiB memory" if mem else ""
+    )
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    intro = (
+        f"Engine benchmark, {stamp}, on {machine}. Median of {args.repeats} "
+        "`run(timesteps=1)` steps after one warm-up step (numba compilation excluded); "
+        "peak = the child process's peak RSS (VmHWM), one fresh process per cell."
+    )
+    header = (
+        "| configuration | model | mesa_recsys s/step | mesa_recsys peak MiB | "
+        "T-RECS s/step | T-RECS peak MiB | speed-up |"
+    )
+    lines = [intro, "", header, "|---|---|---:|---:|---:|---:|---:|"]
+    for row in rows:
+        ours, theirs = row["ours"], row["theirs"]
+        lines.append(
+            f"| {SIZES[row['size']].label} | {row['model']} | {cell(ours, 'seconds', '.4f')} | "
+            f"{cell(ours, 'peak_mib', ',.0f')} | {cell(theirs, 'seconds', '.4f')} | "
+            f"{cell(theirs, 'peak_mib', ',.0f')} | {speed_up(ours, theirs)} |"
+        )
+    lines += [
+        "",
+        "Details (construction, warm-up step, fastest–slowest timed step):",
+        "",
+    ]
+    for row in rows:
+        for who, res in (("mesa_recsys", row["ours"]), ("T-RECS", row["theirs"])):
+            if "steps" in res:
+                lines.append(
+                    f"- {row['size']}/{row['model']}/{who} {res['version']} "
+                    f"(Python {res['python']}, numpy {res['numpy']}): build "
+                    f"{res['construct_s']:.2f} s, warm-up {res['warmup_s']:.3f} s, steps "
+                    f"{min(res['steps']):.4f}–{max(res['steps']):.4f} s, inputs {res['inputs']}"
+                )
+            elif "stage" in res:
+                lines.append(
+                    f"- {row['size']}/{row['model']}/{who}: {res['error']} "
+                    f"(during {res['stage']}, peak {res['peak_mib']:,.0f} MiB)"
+                )
+    warned: dict[str, set[str]] = {}
+    for row in rows:
+        for who, res in (("mesa_recsys", row["ours"]), ("T-RECS", row["theirs"])):
+            for message in res.get("warnings", {}):
+                warned.setdefault(message, set()).add(who)
+    if warned:
+        lines += ["", "Warnings raised while running:", ""]
+        lines += [f"- {', '.join(sorted(w))}: {m}" for m, w in sorted(warned.items())]
+    if notes:
+        lines += ["", *[f"Note: {n}" for n in notes]]
+    return "\n".join(lines) + "\n"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--sizes", default="default,large", help=f"comma-separated, from {', '.join(SIZES)}"
+    )
+    parser.add_argument("--repeats", type=int, default=5, help="timed steps per configuration")
+    parser.add_argument(
+        "--trecs-large", action="store_true", help="also run T-RECS at the large size"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=600, help="seconds per configuration (default 600)"
+    )
+    total = memory_total_gib()
+    parser.add_argument(
+        "--mem-limit-gib",
+        type=float,
+        default=round(0.9 * total, 1) if total else 0.0,
+        help="address-space cap of each child in GiB, 0 for none (default: 90%% of memory)",
+    )
+    parser.add_argument(
+        "--output", type=Path, default=RESULTS, help="markdown file to write (default: %(default)s)"
+    )
+    parser.add_argument("--worker", metavar="PACKAGE:MODEL", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    args.size_keys = [s.strip() for s in args.sizes.split(",") if s.strip()]
+    unknown = sorted(set(args.size_keys) - set(SIZES))
+    if unknown or not args.size_keys:
+        parser.error(f"--sizes: unknown or empty {unknown}; choose from {', '.join(SIZES)}")
+    if args.repeats < 1:
+        parser.error("--repeats: expected at least 1")
+    if args.worker and (len(args.size_keys) != 1 or ":" not in args.worker):
+        parser.error("--worker PACKAGE:MODEL takes exactly one size")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the benchmark (or, with ``--worker``, one configuration of it)."""
+    args = parse_args(argv)
+    if args.worker:
+        package, model_name = args.worker.split(":", 1)
+        cap_address_space(args.mem_limit_gib)
+        size = SIZES[args.size_keys[0]]
+        result = run_configuration(package, model_name, size, args.repeats, args.mem_limit_gib)
+        print(json.dumps(result))
+        return
+
+    trecs, where = find_trecs_python()
+    notes = []
     if trecs is None:
-        print("T-RECS not installed (bash benchmarks/setup_trecs.sh): its columns are skipped")
+        line = (
+            f"T-RECS skipped: {where}. Run `bash benchmarks/setup_trecs.sh` or set TRECS_PYTHON "
+            "to get its columns."
+        )
+        print(line)
+        notes.append(line)
+    else:
+        print(f"T-RECS: {where}")
+    jobs = [(size, model) for size in args.size_keys for model in MODELS]
     rows = []
-    jobs = [(s, m) for s in sizes for m in MODELS]
-    for size, model in tqdm(jobs, desc="configurations"):
-        large = SIZES[size]["large"]
-        ours = measure(sys.executable, "mesa_recsys", model, large, args.repeats, args.timeout)
+    for size, model in tqdm(jobs, desc="configurations", unit="config"):
+        run = (args.repeats, args.timeout, args.mem_limit_gib)
+        ours = describe_failure(measure(sys.executable, "mesa_recsys", model, size, *run))
         if trecs is None:
             theirs = {"error": "not installed"}
-        elif large and not args.trecs_large:
-            theirs = {"error": "not run (needs > 24 GiB)"}
+        elif SIZES[size].num_users is not None and not args.trecs_large:
+            theirs = {"error": "not run (would need > 24 GB)"}
         else:
-            theirs = measure(trecs, "trecs", model, large, args.repeats, args.timeout)
-        ratio = (
-            f"{theirs['seconds'] / ours['seconds']:.0f}×"
-            if "seconds" in ours and "seconds" in theirs
-            else "—"
-        )
-        rows.append(
-            f"| {model} | {SIZES[size]['label']} | {fmt(ours, 'seconds', '.4f')} | "
-            f"{fmt(ours, 'peak_mib', '.0f')} | {fmt(theirs, 'seconds', '.4f')} | "
-            f"{fmt(theirs, 'peak_mib', '.0f')} | {ratio} |"
-        )
-    table = "\n".join(
-        [
-            (
-                "| model | configuration | mesa_recsys s/step | mesa_recsys peak MiB | "
-                "T-RECS s/step | T-RECS peak MiB | speed-up |"
-            ),
-            "|---|---|---|---|---|---|---|",
-            *rows,
-        ]
-    )
-    print(table)
-    out = ROOT / "benchmarks" / "results" / "engine.md"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(
-        f"Median of {args.repeats} steps after a warm-up step; peak = max RSS of the process.\n\n"
-        + table
-        + "\n"
-    )
-    print(f"\nwritten to {out.relative_to(ROOT)}")
+            theirs = describe_failure(measure(trecs, "trecs", model, size, *run))
+        if ours.get("inputs", "-") != theirs.get("inputs", ours.get("inputs", "-")):
+            notes.append(f"{size}/{model}: the two packages were given different inputs")
+        tqdm.write(f"{size} {model}: mesa_recsys {summary(ours)}; T-RECS {summary(theirs)}")
+        rows.append({"size": size, "model": model, "ours": ours, "theirs": theirs})
+    report = render(rows, args, notes)
+    print()
+    print(report)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(report)
+    shown = args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output
+    print(f"written to {shown}")
 
 
 if __name__ == "__main__":

@@ -464,12 +464,15 @@ class BaseRecommender(mesa.Model, SystemStateModule):
             raise ValueError(
                 f"k: there are not enough items left to recommend {k} items to each user"
             )
+        return self._top_k(k, self._excluded_outside(item_indices))
+
+    def _excluded_outside(self, item_indices: np.ndarray) -> np.ndarray:
+        """U×I exclusion list of every item not among each user's ``item_indices``."""
         mask = np.ones((self.num_users, self.num_items), dtype=bool)
         rows = np.repeat(np.arange(self.num_users), item_indices.shape[1])
         valid = item_indices.ravel() >= 0
         mask[rows[valid], item_indices.ravel()[valid]] = False
-        excluded = np.where(mask, np.arange(self.num_items), -1)
-        return self._top_k(k, excluded)
+        return np.where(mask, np.arange(self.num_items), -1)
 
     def choose_interleaved_items(
         self, k: int = 0, item_indices: np.ndarray | None = None
@@ -487,6 +490,8 @@ class BaseRecommender(mesa.Model, SystemStateModule):
             return np.empty((self.num_users, 0), dtype=np.int64)
         seed = int(self.rng.integers(0, 2**63))
         excluded = self._excluded if self._excluded.shape[1] else None
+        if item_indices is not None:
+            excluded = self._excluded_outside(np.asarray(item_indices))
         return topk.random_k_items(self.num_users, self.num_items, k, seed, excluded)
 
     def _candidate_matrix(self) -> np.ndarray:
