@@ -89,9 +89,14 @@ class UserAgent(mesa.Agent):
             The chosen item id, or None.
         """
         users = self.model.users
-        scores = users.actual_user_scores.get_item_scores(items_shown[None, :])
-        scores = users.attention_transform(users.choice_scores(scores))
-        return int(items_shown[int(np.argmax(scores[0]))])
+        scores = self.actual_scores[items_shown][None, :].astype(float)
+        scores = users.attention_transform(users.choice_scores(scores))[0]
+        if not users.repeat_interactions and users.user_interactions.shape[1]:
+            seen = np.isin(items_shown, users.user_interactions[self.index])
+            if seen.all():
+                return None
+            scores = np.where(seen, -np.inf, scores)
+        return int(items_shown[int(np.argmax(scores))])
 
     def __repr__(self) -> str:
         """Index and id."""
