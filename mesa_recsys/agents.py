@@ -80,7 +80,9 @@ class UserAgent(mesa.Agent):
         """Pick one of ``items_shown`` (or None to interact with nothing).
 
         The default applies the model's vectorised rule to this one user; override it in a
-        subclass to give users a behaviour of your own.
+        subclass to give users a behaviour of your own. Every user is asked each step; the
+        users' ``interaction_probability`` is applied afterwards, as on the vectorised path,
+        so a user who sits the step out gets ``-1`` whatever this returns.
 
         Args:
             items_shown: the item ids shown to this user, best first.

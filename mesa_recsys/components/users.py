@@ -234,12 +234,17 @@ class Users(AgentView, BaseComponent):
         attention_exp: position effect: the score of the item in 0-based position j is
             multiplied by ``(j + 1) ** attention_exp`` (negative favours the top of the list).
         repeat_interactions: whether a user may interact again with an item already chosen.
-        interaction_probability: chance (scalar or per user) that a user interacts at all
-            in a step; users who do not interact get ``-1`` in ``interactions``.
+        interaction_probability: chance that a user interacts at all in a step: one
+            probability for everybody, or one per user (length U); users who do not
+            interact get ``-1`` in ``interactions``. It applies to every way of choosing:
+            the built-in rule, ``interact_with_items`` and user agents that override
+            ``choose``.
 
     Raises:
         TypeError: on a wrong argument type (the message names the argument).
-        ValueError: on missing or inconsistent sizes, or probabilities outside [0, 1].
+        ValueError: on missing or inconsistent sizes (a per-user
+            ``interaction_probability`` whose length is not U included), or probabilities
+            outside [0, 1].
     """
 
     name = "actual_user_scores"
@@ -328,13 +333,32 @@ class Users(AgentView, BaseComponent):
 
     @interaction_probability.setter
     def interaction_probability(self, value: float | np.ndarray) -> None:
-        arr = np.asarray(value, dtype=float)
-        if arr.ndim > 1 or np.any((arr < 0) | (arr > 1)) or np.any(np.isnan(arr)):
+        self._interaction_probability = self._check_probability(value, self.num_users)
+
+    @staticmethod
+    def _check_probability(value: Any, num_users: int) -> float | np.ndarray:
+        """``value`` as a float or a length-``num_users`` float array.
+
+        Raises:
+            ValueError: unless ``value`` is a probability or ``num_users`` of them.
+        """
+        try:
+            arr = np.array(value, dtype=float)
+        except (TypeError, ValueError):
+            arr = None
+        if arr is None or arr.ndim > 1 or np.any((arr < 0) | (arr > 1)) or np.any(np.isnan(arr)):
             raise ValueError(
                 "interaction_probability: expected a probability in [0, 1] or one per user, "
                 f"got {value!r}"
             )
-        self._interaction_probability = float(arr) if arr.ndim == 0 else arr
+        if arr.ndim == 0:
+            return float(arr)
+        if arr.shape[0] != num_users:
+            raise ValueError(
+                f"interaction_probability: expected one probability per user ({num_users} "
+                f"values) or a single probability, got {arr.shape[0]} values"
+            )
+        return arr
 
     # --- scores ------------------------------------------------------------------------
 
@@ -427,7 +451,7 @@ class Users(AgentView, BaseComponent):
             interactions = items_shown[np.arange(items_shown.shape[0]), pos].astype(np.int64)
             if not self.repeat_interactions and self.user_interactions.shape[1] > 0:
                 interactions[np.all(seen, axis=1)] = -1
-        interactions = self._maybe_skip(interactions)
+        interactions = self.apply_interaction_probability(interactions)
         if not self.repeat_interactions:
             self.user_interactions = np.hstack([self.user_interactions, interactions[:, None]])
         return interactions
@@ -441,7 +465,19 @@ class Users(AgentView, BaseComponent):
             seen[rows] = (items_shown[rows][:, :, None] == past[:, None, :]).any(axis=2)
         return seen
 
-    def _maybe_skip(self, interactions: np.ndarray) -> np.ndarray:
+    def apply_interaction_probability(self, interactions: np.ndarray) -> np.ndarray:
+        """Replace by ``-1`` the choice of each user who sits this step out.
+
+        User u interacts with probability ``interaction_probability`` (its own entry when
+        per user). When every probability is 1 nothing is drawn; otherwise one uniform
+        number per user is drawn from this component's generator, whoever made the choices.
+
+        Args:
+            interactions: length-U item ids chosen this step (``-1`` = none).
+
+        Returns:
+            The item ids, with ``-1`` for the users who do not interact.
+        """
         p = self._interaction_probability
         if np.all(np.asarray(p) >= 1):
             return interactions
@@ -471,16 +507,46 @@ class Users(AgentView, BaseComponent):
         """Append a copy of the true score matrix to the history."""
         self.state_history.append(self.actual_user_scores.value.copy())
 
-    def append_new_users(self, new_users: Any, existing_items: Any) -> None:
-        """Add users (n×A profiles) and score them against the existing items."""
+    def append_new_users(
+        self,
+        new_users: Any,
+        existing_items: Any,
+        interaction_probability: float | np.ndarray | None = None,
+    ) -> None:
+        """Add users (n×A profiles) and score them against the existing items.
+
+        Args:
+            new_users: n×A true profiles.
+            existing_items: the true item attributes (array or Items component).
+            interaction_probability: the new users' chance of interacting in a step: one
+                probability for all n, or n of them. When None, new users share the
+                population's single probability; if it is per user, there is no value
+                to give them, and None is an error.
+
+        Raises:
+            ValueError: when ``interaction_probability`` is invalid, has a length other
+                than n, or is None while the current probability is per user (nothing is
+                changed then).
+        """
         n = mo.to_dense(new_users).shape[0]
+        p = self._interaction_probability
+        if interaction_probability is None:
+            if isinstance(p, np.ndarray):
+                raise ValueError(
+                    f"interaction_probability: the users have one probability each, so the "
+                    f"{n} new users need theirs: pass interaction_probability (one value or {n})"
+                )
+        else:
+            added = self._check_probability(interaction_probability, n)
+            if isinstance(p, np.ndarray) or isinstance(added, np.ndarray) or added != p:
+                old = np.full(self.num_users, p) if np.ndim(p) == 0 else p
+                new = np.full(n, added) if np.ndim(added) == 0 else added
+                p = np.concatenate([old, new])
         self.actual_user_profiles.append_new_users(new_users)
+        self._interaction_probability = p
         self.user_interactions = np.vstack(
             [self.user_interactions, np.full((n, self.user_interactions.shape[1]), -1)]
         )
-        p = self._interaction_probability
-        if isinstance(p, np.ndarray):
-            self._interaction_probability = np.concatenate([p, np.ones(n)])
         if self._explicit_scores:
             self.actual_user_scores.append_user_scores(
                 self.score_fn(mo.to_dense(new_users), mo.extract_value(existing_items))

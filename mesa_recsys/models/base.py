@@ -136,6 +136,11 @@ class BaseRecommender(mesa.Model, SystemStateModule):
         if seed is not None and rng is not None:
             raise ValueError("seed and rng: give one of them, not both")
         super().__init__(rng=rng if rng is not None else _seed_value(seed))
+        # Mesa's step() moves the clock (steps, time) before our step body runs, and a body
+        # that raises also drops the next step event. Check a step's options first, so that
+        # a rejected step leaves the model as it was and able to run on.
+        self._clocked_step = self.step
+        self.step = self._checked_step
         self.logger = logging.getLogger(f"mesa_recsys.{type(self).__name__}")
         self.set_verbose(verbose)
         SystemStateModule.__init__(self)
@@ -527,12 +532,7 @@ class BaseRecommender(mesa.Model, SystemStateModule):
                 few items are left.
         """
         n_shown = self.num_items_per_iter
-        validate.check_positive_int("random_items_per_iter", random_items_per_iter, minimum=0)
-        if random_items_per_iter > n_shown:
-            raise ValueError(
-                f"random_items_per_iter: expected at most num_items_per_iter = {n_shown}, "
-                f"got {random_items_per_iter}"
-            )
+        self._check_recommend(n_shown, random_items_per_iter, repeated_items)
         if startup:
             n_new = n_shown
         elif vary_random_items_per_iter:
@@ -545,12 +545,6 @@ class BaseRecommender(mesa.Model, SystemStateModule):
         if not excluding:
             self._excluded = np.empty((self.num_users, 0), dtype=np.int64)
         try:
-            if n_shown > self._available_items():
-                raise ValueError(
-                    f"num_items_per_iter: there are not enough items left to recommend "
-                    f"{n_shown} items to each user (fewest left: {self._available_items()}); "
-                    "with repeated_items=False every interaction removes an item"
-                )
             recommended = self.generate_recommendations(n_rec) if n_rec else None
             interleaved = self.choose_interleaved_items(n_new)
         finally:
@@ -567,7 +561,43 @@ class BaseRecommender(mesa.Model, SystemStateModule):
         shown[~is_new] = recommended.ravel()
         return shown
 
+    def _check_recommend(
+        self, n_shown: int, random_items_per_iter: int, repeated_items: bool
+    ) -> None:
+        """Raise ValueError unless ``n_shown`` items can be shown with these options."""
+        validate.check_positive_int("random_items_per_iter", random_items_per_iter, minimum=0)
+        if random_items_per_iter > n_shown:
+            raise ValueError(
+                f"random_items_per_iter: expected at most num_items_per_iter = {n_shown}, "
+                f"got {random_items_per_iter}"
+            )
+        available = self.num_items if repeated_items else self._available_items()
+        if n_shown > available:
+            raise ValueError(
+                f"num_items_per_iter: there are not enough items left to recommend "
+                f"{n_shown} items to each user (fewest left: {available}); "
+                "with repeated_items=False every interaction removes an item"
+            )
+
     # --- one step ---------------------------------------------------------------------------
+
+    def _checked_step(self) -> None:
+        """``model.step()``: validate the step's options, then let Mesa move the clock and step.
+
+        A step rejected here leaves ``steps``, ``time`` and the DataCollector as they were.
+        When creators will add items first, what can be recommended is known only inside
+        the step, which then checks again. ``run_for``/``run_until`` go straight to Mesa's
+        event list and skip this check.
+
+        Raises:
+            ValueError: when the step's options cannot be honoured (see ``recommend``).
+        """
+        opts = self.step_options
+        if self.creators is None or opts.no_new_items:
+            self._check_recommend(
+                self.num_items_per_iter, opts.random_items_per_iter, opts.repeated_items
+            )
+        self._clocked_step()
 
     def step(self) -> None:
         """Run one step of the recommendation loop with ``self.step_options``."""
@@ -608,6 +638,7 @@ class BaseRecommender(mesa.Model, SystemStateModule):
             for agent in self.users:
                 choice = agent.choose(items_shown[agent.index])
                 interactions[agent.index] = -1 if choice is None else int(choice)
+            interactions = self.users.apply_interaction_probability(interactions)
             if not self.users.repeat_interactions:
                 self.users.user_interactions = np.hstack(
                     [self.users.user_interactions, interactions[:, None]]
@@ -700,12 +731,25 @@ class BaseRecommender(mesa.Model, SystemStateModule):
         self.users.score_new_items(new_items)
         self._create_agents(self.item_agent_class, self.items, start, start + n)
 
-    def add_users(self, new_users: Any, **kwargs: Any) -> None:
+    def add_users(
+        self,
+        new_users: Any,
+        *,
+        interaction_probability: float | np.ndarray | None = None,
+        **kwargs: Any,
+    ) -> None:
         """Add users (n×A* true profiles) to the running simulation.
 
         Args:
             new_users: true profiles of the new users.
+            interaction_probability: the new users' chance of interacting in a step (one
+                value or n). When None they share the users' single probability; it is
+                required when the users have one probability each.
             **kwargs: passed to ``process_new_users`` (e.g. a social graph).
+
+        Raises:
+            ValueError: on profiles of the wrong width or a missing or invalid
+                ``interaction_probability`` (see ``Users.append_new_users``).
         """
         new_users = validate.check_array("new_users", new_users, ndim=2)
         if new_users.shape[1] != self.users.num_attrs:
@@ -715,7 +759,7 @@ class BaseRecommender(mesa.Model, SystemStateModule):
             )
         n = new_users.shape[0]
         start = self.num_users
-        self.users.append_new_users(new_users, self.items)
+        self.users.append_new_users(new_users, self.items, interaction_probability)
         new_hat = self.process_new_users(new_users, **kwargs)
         self.users_hat.append_new_users(new_hat)
         self._excluded = np.vstack([self._excluded, np.full((n, self._excluded.shape[1]), -1)])
