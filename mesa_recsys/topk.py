@@ -19,6 +19,8 @@ from collections.abc import Callable
 import numba
 import numpy as np
 
+from mesa_recsys._jit import parallel_and_serial
+
 __all__ = [
     "exclusion_csr",
     "random_k_items",
@@ -368,13 +370,9 @@ def _top_k_shared_py(order, rank, group_ptr, sign, k, row0, seed, ex_ptr, ex_idx
 SERIAL_CELLS = 1 << 20
 
 
-def _compiled(fn):
-    return numba.njit(parallel=True, cache=True)(fn), numba.njit(cache=True)(fn)
-
-
-_top_k_block_par, _top_k_block_ser = _compiled(_top_k_block_py)
-_top_k_factors_par, _top_k_factors_ser = _compiled(_top_k_factors_py)
-_top_k_shared_par, _top_k_shared_ser = _compiled(_top_k_shared_py)
+_top_k_block_par, _top_k_block_ser = parallel_and_serial(_top_k_block_py)
+_top_k_factors_par, _top_k_factors_ser = parallel_and_serial(_top_k_factors_py)
+_top_k_shared_par, _top_k_shared_ser = parallel_and_serial(_top_k_shared_py)
 
 
 def _pick(parallel_fn, serial_fn, work: int):
