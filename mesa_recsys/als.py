@@ -216,10 +216,9 @@ def implicit_als(
     """
     if method not in ("cg", "lu"):
         raise ValueError(f"method: expected 'cg' or 'lu', got {method!r}")
-    if int(factors) < 1:
-        raise ValueError(f"factors: expected an integer >= 1, got {factors!r}")
-    if int(iterations) < 0:
-        raise ValueError(f"iterations: expected an integer >= 0, got {iterations!r}")
+    for name, value, low in (("factors", factors, 1), ("iterations", iterations, 0)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
+            raise ValueError(f"{name}: expected an integer >= {low}, got {value!r}")
     if not reg >= 0:
         raise ValueError(f"reg: expected a number >= 0, got {reg!r}")
     if not weight >= 0:

@@ -25,6 +25,22 @@ DEFAULT_MODEL_PARAMS: dict[str, Any] = {
 }
 
 
+def _check_model_params(params: dict[str, Any]) -> None:
+    """Raise ValueError (naming the key) on a fitting option ``implicit_als`` would reject."""
+    if "method" in params and params["method"] not in ("cg", "lu"):
+        raise ValueError(f"model_params['method']: expected 'cg' or 'lu', got {params['method']!r}")
+    for key, low in (("features", 1), ("iterations", 0)):
+        value = params.get(key)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low
+        ):
+            raise ValueError(f"model_params[{key!r}]: expected an integer >= {low}, got {value!r}")
+    for key in ("reg", "weight"):
+        value = params.get(key)
+        if value is not None and not (isinstance(value, int | float) and value >= 0):
+            raise ValueError(f"model_params[{key!r}]: expected a number >= 0, got {value!r}")
+
+
 class ImplicitMF(BaseRecommender):
     """Matrix factorisation of implicit feedback (Hu, Koren & Volinsky 2008), as in T-RECS.
 
@@ -90,18 +106,25 @@ class ImplicitMF(BaseRecommender):
                 f"model_params: unknown key(s) {sorted(unknown)}; expected some of "
                 f"{sorted([*DEFAULT_MODEL_PARAMS, 'features'])}"
             )
-        num_users, num_items, num_attributes = validate_user_item_inputs(
-            num_users,
-            num_items,
-            user_representation,
-            item_representation,
-            actual_user_representation,
-            actual_item_representation,
-            100,
-            1250,
-            10,
-            num_attributes=num_latent_factors,
-        )
+        _check_model_params(params)
+        try:
+            num_users, num_items, num_attributes = validate_user_item_inputs(
+                num_users,
+                num_items,
+                user_representation,
+                item_representation,
+                actual_user_representation,
+                actual_item_representation,
+                100,
+                1250,
+                10,
+                num_attributes=num_latent_factors,
+            )
+        except ValueError as exc:  # the validator calls the factor count num_attributes
+            message = str(exc).replace("num_attributes", "num_latent_factors")
+            if "Inconsistent number of attributes" in message:
+                message = f"Number of latent factors is not the same across inputs: {message}"
+            raise ValueError(message) from None
         features = params.pop("features", None)
         given = {v for v in (features, num_latent_factors, num_attributes) if v is not None}
         if len(given) > 1:
@@ -119,7 +142,11 @@ class ImplicitMF(BaseRecommender):
         if item_representation is None:
             item_representation = gen.normal(size=(num_attributes, num_items))
         if actual_item_representation is None:
-            actual_item_representation = np.array(item_representation, copy=True)
+            actual_item_representation = (
+                item_representation.copy()
+                if sparse.issparse(item_representation)
+                else np.array(item_representation, copy=True)
+            )
         kwargs.setdefault("step_options", StepOptions(train_between_steps=False))
         self._log_users: list[np.ndarray] = []
         self._log_items: list[np.ndarray] = []
