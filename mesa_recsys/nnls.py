@@ -22,6 +22,8 @@ values ``M x``, and both solvers return a basic solution (linearly independent s
 
 from __future__ import annotations
 
+from typing import Any
+
 import numba
 import numpy as np
 from scipy import sparse
@@ -350,10 +352,14 @@ def nnls_gram(
         # by at most sqrt(n); that only tightens the tolerance.
         rhs_norms = np.linalg.norm(rhs, axis=1) / max(float(diag.max(initial=0.0)), 1e-300)
     scale = np.asarray(rhs_norms, dtype=np.float64) * float(diag.max(initial=0.0))
+    if scale.shape != (n_rows,):
+        raise ValueError(f"rhs_norms: expected {n_rows} values, got shape {scale.shape}")
     if warm_start is None:
         warm_ptr = np.zeros(n_rows + 1, dtype=np.int64)
         warm_idx = np.empty(0, dtype=np.int64)
     else:
+        if sparse.issparse(warm_start):
+            warm_start = warm_start.toarray()
         support = sparse.csr_matrix(np.asarray(warm_start) > 0)
         if support.shape != rhs.shape:
             raise ValueError(f"warm_start: expected shape {rhs.shape}, got {support.shape}")
@@ -370,6 +376,7 @@ def nnls_gram(
         raise ValueError(f"entering: expected an integer >= 1, got {entering!r}")
     work = n_rows * n * max(1, min(n, 64))
     kernel = _nnls_rows_par if work > (1 << 22) else _nnls_rows_ser
+    numba.get_num_threads()  # starts the threading layer: a disk-cached get_thread_id needs it
     nchunks = 4 * numba.get_num_threads() if kernel is _nnls_rows_par else 1
     nchunks = max(1, min(nchunks, n_rows))
     threads = numba.get_num_threads() if kernel is _nnls_rows_par else 1
@@ -396,6 +403,25 @@ def is_positive_definite(gram: np.ndarray) -> bool:
     return True
 
 
+def _finite_2d(name: str, value: Any) -> np.ndarray | sparse.csr_matrix:
+    """``value`` as a float 2-D array or CSR matrix; ValueError naming ``name`` otherwise."""
+    if value is None:
+        raise ValueError(f"{name}: expected a 2-D matrix, got None")
+    try:
+        if sparse.issparse(value):
+            value = sparse.csr_matrix(value, dtype=float)
+            values = value.data
+        else:
+            value = values = np.asarray(value, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name}: expected a 2-D matrix of numbers ({exc})") from None
+    if value.ndim != 2:
+        raise ValueError(f"{name}: expected a 2-D matrix, got {value.ndim} dimension(s)")
+    if not np.isfinite(values).all():
+        raise ValueError(f"{name}: must be finite (found NaN or infinity)")
+    return value
+
+
 def nnls_batch(
     matrix: np.ndarray | sparse.spmatrix,
     targets: np.ndarray | sparse.spmatrix,
@@ -414,12 +440,11 @@ def nnls_batch(
         U×n array whose row u minimises ``||M x - targets[u]||`` over ``x >= 0``.
 
     Raises:
-        ValueError: when ``targets`` does not have m columns.
+        ValueError: when an argument is not a finite 2-D matrix or ``targets`` does not
+            have m columns.
     """
-    if matrix is None or np.ndim(matrix) != 2:
-        raise ValueError(f"matrix: expected a 2-D matrix, got {type(matrix).__name__}")
-    if targets is None or np.ndim(targets) != 2:
-        raise ValueError(f"targets: expected a 2-D matrix, got {type(targets).__name__}")
+    matrix = _finite_2d("matrix", matrix)
+    targets = _finite_2d("targets", targets)
     if targets.shape[1] != matrix.shape[0]:
         raise ValueError(
             f"targets: expected {matrix.shape[0]} columns (rows of matrix), got shape "
