@@ -31,6 +31,9 @@ __all__ = [
 
 #: Largest number of score cells computed at once (64 MiB of float64).
 BLOCK_CELLS = 1 << 23
+#: Up to this many factors, top-k from factors accumulates each user's scores in the
+#: kernel (:func:`top_k_factors`); with more, a matrix product per block of users is faster.
+FUSED_MAX_FACTORS = 32
 
 
 @numba.njit(inline="always")

@@ -196,12 +196,13 @@ class ActualUserScores(_ScoreMatrix):
         if score_fn is mo.inner_product and not sparse.issparse(items):
             out = np.empty(items_shown.shape, dtype=float)
             block = max(1, (1 << 22) // max(1, items_shown.shape[1] * items.shape[0]))
-            items_t = np.asarray(items).T
+            # Item-major copy: each shown item's attributes are then one contiguous row.
+            items_t = np.ascontiguousarray(np.asarray(items, dtype=float).T)
             for start in range(0, items_shown.shape[0], block):
                 rows = slice(start, start + block)
                 profiles = mo.to_dense(mo.normalize_matrix(users[rows]))
                 gathered = items_t[items_shown[rows]]  # b×N×A
-                out[rows] = np.einsum("ba,bna->bn", profiles, gathered)
+                out[rows] = np.matmul(gathered, profiles[:, :, None])[:, :, 0]
             return out
         out = np.empty(items_shown.shape, dtype=float)
         step = max(1, (1 << 22) // max(1, self.shape[1]))

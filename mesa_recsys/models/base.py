@@ -388,7 +388,12 @@ class BaseRecommender(mesa.Model, SystemStateModule):
             users, items = factors
             if items.shape[0] == 1:
                 return topk.top_k_shared(items[0], users[:, 0], k, seed, excluded)
-            return topk.top_k_factors(users, items, k, seed, excluded)
+            if items.shape[0] <= topk.FUSED_MAX_FACTORS:
+                return topk.top_k_factors(users, items, k, seed, excluded)
+            # Many factors: blocks of scores by BLAS beat the per-user accumulation.
+            return topk.top_k_items(
+                lambda rows: users[rows] @ items, self.num_users, self.num_items, k, seed, excluded
+            )
         return topk.top_k_items(
             self.predicted_scores.block, self.num_users, self.num_items, k, seed, excluded
         )
