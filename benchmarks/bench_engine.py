@@ -1,12 +1,21 @@
-"""Seconds per step and peak memory of the engine, side by side with T-RECS.
+"""Seconds per step and peak memory of the recommenders, side by side with T-RECS.
 
-Times ``PopularityRecommender`` and ``RandomRecommender`` at two sizes:
+Times ``PopularityRecommender``, ``RandomRecommender``, ``ContentFiltering`` and
+``ImplicitMF`` (``--models`` picks some) at three sizes:
 
-* ``default``: T-RECS's defaults (100 users × 1,250 items), built with no size arguments
-  and ``seed=1``.
+* ``default``: T-RECS's defaults (100 users × 1,250 items; ContentFiltering knows 1,000
+  item attributes, ImplicitMF fits 10 factors), built with no size arguments and ``seed=1``.
+* ``medium``: 1,000 users × 1,250 items, T-RECS's defaults otherwise (``num_users=1000``,
+  ``seed=1``); the learning models only.
 * ``large``: 100,000 users × 10,000 items with 20 true attributes (standard-normal user
   profiles, uniform item attributes, both drawn from ``numpy.random.default_rng(0)``),
-  ``num_items_per_iter=10``, ``seed=1``.
+  ``num_items_per_iter=10``, ``seed=1``. ContentFiltering is given the true attributes as
+  the ones it knows (Â = 20), ImplicitMF fits 20 factors.
+
+A step is ``run(timesteps=1)``: ContentFiltering refits every user profile in it (its
+default); ImplicitMF is run with ``train_between_steps=True`` so that each timed step
+includes an ALS fit (20 iterations, on the interactions of that run, T-RECS's default
+``reset_interactions``).
 
 Every (package, model, size) runs in a fresh interpreter, so its peak memory is its own:
 the child builds the model, runs one warm-up step (numba compiles its kernels on first
@@ -39,6 +48,7 @@ import datetime as dt
 import hashlib
 import importlib
 import importlib.metadata
+import inspect
 import json
 import os
 import platform
@@ -61,7 +71,8 @@ from tqdm import tqdm
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "engine.md"
-MODELS = ("PopularityRecommender", "RandomRecommender")
+MODELS = ("PopularityRecommender", "RandomRecommender", "ContentFiltering", "ImplicitMF")
+LEARNING = ("ContentFiltering", "ImplicitMF")
 MIB = 2**20
 GIB = 2**30
 
@@ -85,6 +96,7 @@ class Size:
 
 SIZES = {
     "default": Size("T-RECS defaults: 100 users × 1,250 items"),
+    "medium": Size("1,000 users × 1,250 items", 1_000, 1_250),
     "large": Size("100,000 users × 10,000 items × 20 attributes", 100_000, 10_000, 20),
 }
 
@@ -127,17 +139,35 @@ def build_model(cls: type, size: Size) -> tuple[Any, str]:
     """
     if size.num_users is None:
         return cls(seed=1), "-"
+    if size.num_attributes == 0:
+        return cls(num_users=size.num_users, num_items=size.num_items, seed=1), "-"
     rng = np.random.default_rng(0)
     users = rng.normal(size=(size.num_users, size.num_attributes))
     items = rng.uniform(size=(size.num_attributes, size.num_items))
     digest = hashlib.sha1(users.tobytes() + items.tobytes(), usedforsecurity=False)
+    extra: dict[str, Any] = {}
+    if cls.__name__ == "ContentFiltering":
+        extra["item_representation"] = items.copy()
+    elif cls.__name__ == "ImplicitMF":
+        extra["num_latent_factors"] = size.num_attributes
     model = cls(
         actual_user_representation=users,
         actual_item_representation=items,
         num_items_per_iter=10,
         seed=1,
+        **extra,
     )
     return model, digest.hexdigest()[:10]
+
+
+def step_function(model: Any) -> Any:
+    """A no-argument callable that runs one step of ``model`` (see the module docstring)."""
+    kwargs: dict[str, Any] = {"timesteps": 1}
+    if "disable_tqdm" in inspect.signature(model.run).parameters:
+        kwargs["disable_tqdm"] = True  # T-RECS's ImplicitMF.run does not take it
+    if type(model).__name__ == "ImplicitMF":
+        kwargs["train_between_steps"] = True
+    return lambda: model.run(**kwargs)
 
 
 def run_configuration(
@@ -171,15 +201,16 @@ def run_configuration(
             start = time.perf_counter()
             model, result["inputs"] = build_model(cls, size)
             result["construct_s"] = time.perf_counter() - start
+            step = step_function(model)
             stage = "warm-up step"
             start = time.perf_counter()
-            model.run(timesteps=1, disable_tqdm=True)
+            step()
             result["warmup_s"] = time.perf_counter() - start
             stage = "timed steps"
             steps = []
             for _ in range(repeats):
                 start = time.perf_counter()
-                model.run(timesteps=1, disable_tqdm=True)
+                step()
                 steps.append(time.perf_counter() - start)
         except MemoryError as exc:
             cap = f" (address space capped at {limit_gib:g} GiB)" if limit_gib > 0 else ""
@@ -308,7 +339,7 @@ def render(rows: list[dict[str, Any]], args: argparse.Namespace, notes: list[str
     )
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     intro = (
-        f"Engine benchmark, {stamp}, on {machine}. Median of {args.repeats} "
+        f"Benchmark, {stamp}, on {machine}. Median of {args.repeats} "
         "`run(timesteps=1)` steps after one warm-up step (numba compilation excluded); "
         "peak = the child process's peak RSS (VmHWM), one fresh process per cell."
     )
@@ -381,12 +412,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--output", type=Path, default=RESULTS, help="markdown file to write (default: %(default)s)"
     )
+    parser.add_argument(
+        "--models", default=",".join(MODELS), help="comma-separated, from %(default)s"
+    )
     parser.add_argument("--worker", metavar="PACKAGE:MODEL", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.size_keys = [s.strip() for s in args.sizes.split(",") if s.strip()]
     unknown = sorted(set(args.size_keys) - set(SIZES))
     if unknown or not args.size_keys:
         parser.error(f"--sizes: unknown or empty {unknown}; choose from {', '.join(SIZES)}")
+    args.model_names = [m.strip() for m in args.models.split(",") if m.strip()]
+    bad = sorted(set(args.model_names) - set(MODELS))
+    if bad or not args.model_names:
+        parser.error(f"--models: unknown or empty {bad}; choose from {', '.join(MODELS)}")
     if args.repeats < 1:
         parser.error("--repeats: expected at least 1")
     if args.worker and (len(args.size_keys) != 1 or ":" not in args.worker):
@@ -416,14 +454,19 @@ def main(argv: list[str] | None = None) -> None:
         notes.append(line)
     else:
         print(f"T-RECS: {where}")
-    jobs = [(size, model) for size in args.size_keys for model in MODELS]
+    jobs = [
+        (size, model)
+        for size in args.size_keys
+        for model in args.model_names
+        if size != "medium" or model in LEARNING
+    ]
     rows = []
     for size, model in tqdm(jobs, desc="configurations", unit="config"):
         run = (args.repeats, args.timeout, args.mem_limit_gib)
         ours = describe_failure(measure(sys.executable, "mesa_recsys", model, size, *run))
         if trecs is None:
             theirs = {"error": "not installed"}
-        elif SIZES[size].num_users is not None and not args.trecs_large:
+        elif size == "large" and not args.trecs_large:
             theirs = {"error": "not run (would need > 24 GB)"}
         else:
             theirs = describe_failure(measure(trecs, "trecs", model, size, *run))
