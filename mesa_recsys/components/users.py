@@ -508,6 +508,37 @@ class Users(AgentView, BaseComponent):
         """Append a copy of the true score matrix to the history."""
         self.state_history.append(self.actual_user_scores.value.copy())
 
+    def probability_with_new_users(
+        self, n: int, interaction_probability: float | np.ndarray | None = None
+    ) -> float | np.ndarray:
+        """The interaction probability after adding ``n`` users (nothing is changed).
+
+        Args:
+            n: number of new users.
+            interaction_probability: theirs (see :meth:`append_new_users`).
+
+        Returns:
+            One probability for everybody, or one per user (old users first).
+
+        Raises:
+            ValueError: when ``interaction_probability`` is invalid, has a length other
+                than n, or is None while the current probability is per user.
+        """
+        p = self._interaction_probability
+        if interaction_probability is None:
+            if isinstance(p, np.ndarray):
+                raise ValueError(
+                    f"interaction_probability: the users have one probability each, so the "
+                    f"{n} new users need theirs: pass interaction_probability (one value or {n})"
+                )
+            return p
+        added = self._check_probability(interaction_probability, n)
+        if isinstance(p, np.ndarray) or isinstance(added, np.ndarray) or added != p:
+            old = np.full(self.num_users, p) if np.ndim(p) == 0 else p
+            new = np.full(n, added) if np.ndim(added) == 0 else added
+            return np.concatenate([old, new])
+        return p
+
     def append_new_users(
         self,
         new_users: Any,
@@ -530,19 +561,7 @@ class Users(AgentView, BaseComponent):
                 changed then).
         """
         n = mo.to_dense(new_users).shape[0]
-        p = self._interaction_probability
-        if interaction_probability is None:
-            if isinstance(p, np.ndarray):
-                raise ValueError(
-                    f"interaction_probability: the users have one probability each, so the "
-                    f"{n} new users need theirs: pass interaction_probability (one value or {n})"
-                )
-        else:
-            added = self._check_probability(interaction_probability, n)
-            if isinstance(p, np.ndarray) or isinstance(added, np.ndarray) or added != p:
-                old = np.full(self.num_users, p) if np.ndim(p) == 0 else p
-                new = np.full(n, added) if np.ndim(added) == 0 else added
-                p = np.concatenate([old, new])
+        p = self.probability_with_new_users(n, interaction_probability)
         self.actual_user_profiles.append_new_users(new_users)
         self._interaction_probability = p
         self.user_interactions = np.vstack(

@@ -109,6 +109,9 @@ class BaseRecommender(mesa.Model, SystemStateModule):
     user_agent_class: ClassVar[type[UserAgent]] = UserAgent
     item_agent_class: ClassVar[type[ItemAgent]] = ItemAgent
     creator_agent_class: ClassVar[type[CreatorAgent]] = CreatorAgent
+    #: Whether ``users_hat`` columns must equal ``items_hat`` rows (False for models whose
+    #: score function is not a product of the two, such as the BassModel).
+    representations_must_match: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -241,7 +244,7 @@ class BaseRecommender(mesa.Model, SystemStateModule):
 
     def _check_sizes(self, num_users: int | None, num_items: int | None) -> None:
         u_hat, i_hat = self.users_hat.shape, self.items_hat.shape
-        if u_hat[1] != i_hat[0]:
+        if self.representations_must_match and u_hat[1] != i_hat[0]:
             raise ValueError(
                 f"user_representation and item_representation: expected the same number of "
                 f"attributes, got user_representation shape {u_hat} (U×A) and "
@@ -764,8 +767,11 @@ class BaseRecommender(mesa.Model, SystemStateModule):
             )
         n = new_users.shape[0]
         start = self.num_users
-        self.users.append_new_users(new_users, self.items, interaction_probability)
+        # check everything that can fail before anything changes: a rejected add_users
+        # leaves the model as it was
+        self.users.probability_with_new_users(n, interaction_probability)
         new_hat = self.process_new_users(new_users, **kwargs)
+        self.users.append_new_users(new_users, self.items, interaction_probability)
         self.users_hat.append_new_users(new_hat)
         self._excluded = np.vstack([self._excluded, np.full((n, self._excluded.shape[1]), -1)])
         if self.items_shown.shape[1]:
