@@ -10,9 +10,13 @@ from mesa_recsys.agents import CreatorAgent, ItemAgent, UserAgent
 from mesa_recsys.components import Creators, DNUsers, Items, Users
 from mesa_recsys.models import (
     BaseRecommender,
+    BassModel,
+    ContentFiltering,
     IdealRecommender,
+    ImplicitMF,
     PopularityRecommender,
     RandomRecommender,
+    SocialFiltering,
     StepOptions,
 )
 
@@ -20,14 +24,18 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BaseRecommender",
+    "BassModel",
+    "ContentFiltering",
     "CreatorAgent",
     "Creators",
     "DNUsers",
     "IdealRecommender",
+    "ImplicitMF",
     "ItemAgent",
     "Items",
     "PopularityRecommender",
     "RandomRecommender",
+    "SocialFiltering",
     "StepOptions",
     "UserAgent",
     "Users",

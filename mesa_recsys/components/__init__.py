@@ -3,6 +3,7 @@
 from mesa_recsys.components.base import AgentView, BaseComponent, Component, SystemStateModule
 from mesa_recsys.components.creators import Creators
 from mesa_recsys.components.items import Items, PredictedItems
+from mesa_recsys.components.social import SocialGraph, to_adjacency
 from mesa_recsys.components.users import (
     ActualUserProfiles,
     ActualUserScores,
@@ -24,6 +25,8 @@ __all__ = [
     "PredictedItems",
     "PredictedScores",
     "PredictedUserProfiles",
+    "SocialGraph",
     "SystemStateModule",
     "Users",
+    "to_adjacency",
 ]

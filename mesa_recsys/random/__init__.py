@@ -2,7 +2,8 @@
 
 ``Generator(seed)`` is a ``numpy.random.Generator`` (PCG64 by default), so anything drawn
 from it is reproducible from the seed. ``SocialGraphGenerator`` draws social networks as
-adjacency matrices.
+adjacency matrices (T-RECS's way, dense); ``erdos_renyi_graph`` and ``power_law_graph``
+draw large ones as scipy sparse matrices.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-__all__ = ["Generator", "SocialGraphGenerator"]
+from mesa_recsys.random.graphs import erdos_renyi_graph, power_law_graph
+
+__all__ = ["Generator", "SocialGraphGenerator", "erdos_renyi_graph", "power_law_graph"]
 
 
 class Generator(np.random.Generator):
