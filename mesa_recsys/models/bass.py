@@ -13,7 +13,7 @@ from mesa_recsys.components.base import Component
 from mesa_recsys.components.social import SocialGraph, to_adjacency
 from mesa_recsys.components.users import PredictedScores
 from mesa_recsys.models.base import BaseRecommender, StepOptions
-from mesa_recsys.random import Generator, SocialGraphGenerator
+from mesa_recsys.random import Generator, SocialGraphGenerator, defaults_seed
 
 __all__ = ["BassModel", "BassUserAgent", "InfectionState", "InfectionThresholds"]
 
@@ -178,7 +178,8 @@ class BassModel(BaseRecommender, SocialGraph):
             num_items = item_representation.shape[1] if num_items is None else num_items
         num_users = 100 if num_users is None else num_users
         num_items = 1 if num_items is None else num_items
-        generator = Generator(seed)
+        seed_defaults = defaults_seed(seed, kwargs.get("rng"))
+        generator = Generator(seed_defaults)
         if item_representation is None:
             item_representation = generator.uniform(size=(1, num_items))
         if np.any((item_representation < 0) | (item_representation > 1)):
@@ -186,7 +187,7 @@ class BassModel(BaseRecommender, SocialGraph):
         if user_representation is None:
             user_representation = sparse.csr_matrix(
                 SocialGraphGenerator.generate_random_graph(
-                    num_users, p=0.3, seed=seed, graph_type=nx.fast_gnp_random_graph
+                    num_users, p=0.3, seed=seed_defaults, graph_type=nx.fast_gnp_random_graph
                 )
             )
         if actual_user_representation is None:

@@ -10,7 +10,7 @@ from scipy import sparse
 from mesa_recsys import matrix_ops as mo
 from mesa_recsys.models.base import BaseRecommender
 from mesa_recsys.nnls import BATCH, is_positive_definite, nnls_gram
-from mesa_recsys.random import Generator
+from mesa_recsys.random import Generator, defaults_seed
 from mesa_recsys.validate import validate_user_item_inputs
 
 __all__ = ["ContentFiltering"]
@@ -84,7 +84,9 @@ class ContentFiltering(BaseRecommender):
         if user_representation is None:
             user_representation = np.zeros((num_users, num_attributes))
         if item_representation is None:
-            item_representation = Generator(seed).binomial(1, 0.5, (num_attributes, num_items))
+            item_representation = Generator(defaults_seed(seed, kwargs.get("rng"))).binomial(
+                1, 0.5, (num_attributes, num_items)
+            )
         if actual_item_representation is None:
             actual_item_representation = mo.extract_value(item_representation).copy()
         self.all_interactions: sparse.csr_matrix | None = None

@@ -14,7 +14,7 @@ import numpy as np
 from mesa_recsys import matrix_ops as mo
 from mesa_recsys.components import Users
 from mesa_recsys.models.base import BaseRecommender
-from mesa_recsys.random import Generator
+from mesa_recsys.random import Generator, defaults_seed
 from mesa_recsys.validate import validate_user_item_inputs
 
 __all__ = ["IdealRecommender"]
@@ -64,7 +64,7 @@ class IdealRecommender(BaseRecommender):
             20,
             num_attributes=num_attributes,
         )
-        gen = Generator(seed)
+        gen = Generator(defaults_seed(seed, kwargs.get("rng")))
         if actual_item_representation is None:
             actual_item_representation = gen.uniform(size=(num_attributes, num_items))
         if true_users is None:

@@ -10,7 +10,7 @@ from scipy import sparse
 
 from mesa_recsys.als import implicit_als
 from mesa_recsys.models.base import BaseRecommender, StepOptions
-from mesa_recsys.random import Generator
+from mesa_recsys.random import Generator, defaults_seed
 from mesa_recsys.validate import validate_user_item_inputs
 
 __all__ = ["ImplicitMF"]
@@ -136,7 +136,7 @@ class ImplicitMF(BaseRecommender):
         self.num_latent_factors = int(num_attributes)
         self.model_params = {**DEFAULT_MODEL_PARAMS, **params}
         self.reset_interactions = bool(reset_interactions)
-        gen = Generator(seed)
+        gen = Generator(defaults_seed(seed, kwargs.get("rng")))
         if user_representation is None:
             user_representation = gen.normal(size=(num_users, num_attributes))
         if item_representation is None:

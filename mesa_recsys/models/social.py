@@ -10,7 +10,7 @@ from scipy import sparse
 
 from mesa_recsys.components.social import SocialGraph, to_adjacency
 from mesa_recsys.models.base import BaseRecommender
-from mesa_recsys.random import SocialGraphGenerator
+from mesa_recsys.random import SocialGraphGenerator, defaults_seed
 from mesa_recsys.validate import validate_user_item_inputs
 
 __all__ = ["SocialFiltering"]
@@ -80,7 +80,10 @@ class SocialFiltering(BaseRecommender, SocialGraph):
             num_users = num_attributes if num_attributes is not None else 100
         if user_representation is None:
             graph = SocialGraphGenerator.generate_random_graph(
-                num_users, p=0.3, seed=seed, graph_type=nx.fast_gnp_random_graph
+                num_users,
+                p=0.3,
+                seed=defaults_seed(seed, kwargs.get("rng")),
+                graph_type=nx.fast_gnp_random_graph,
             )
             user_representation = sparse.csr_matrix(graph)
         if user_representation.shape != (num_users, num_users):

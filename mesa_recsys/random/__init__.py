@@ -16,7 +16,13 @@ import numpy as np
 
 from mesa_recsys.random.graphs import erdos_renyi_graph, power_law_graph
 
-__all__ = ["Generator", "SocialGraphGenerator", "erdos_renyi_graph", "power_law_graph"]
+__all__ = [
+    "Generator",
+    "SocialGraphGenerator",
+    "defaults_seed",
+    "erdos_renyi_graph",
+    "power_law_graph",
+]
 
 
 class Generator(np.random.Generator):
@@ -82,3 +88,25 @@ class SocialGraphGenerator:
             kwargs["seed"] = int(seed)
         graph = graph_type(*args, n=int(num), **kwargs)
         return nx.to_numpy_array(graph)
+
+
+def defaults_seed(seed: Any, rng: Any) -> Any:
+    """The seed a model draws its default representations from.
+
+    T-RECS models draw their defaults from ``Generator(seed)``. A model built Mesa's way,
+    with ``rng=`` (as ``mesa.batch_run`` does), must be just as reproducible, so ``rng``
+    stands in when ``seed`` is None: an int or SeedSequence is used as is, a numpy
+    Generator gives one draw.
+
+    Args:
+        seed: the model's ``seed`` argument.
+        rng: the model's ``rng`` argument.
+
+    Returns:
+        A value for ``Generator(...)`` or a networkx ``seed`` (None when neither is given).
+    """
+    if seed is not None or rng is None:
+        return seed
+    if isinstance(rng, np.random.Generator):
+        return int(rng.integers(0, 2**63))
+    return rng
