@@ -99,3 +99,24 @@ def test_quickstart_script(tmp_path):
     assert rows == ["0", "1", "2", "3"]
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert png.stat().st_size > 5000
+
+
+def test_goel_virality_example(tmp_path):
+    """Scaled-down Goel et al.: more large cascades at a higher rate; CSV and PNG written."""
+    out = _run(
+        "examples/goel_virality.py",
+        "--users", "3000", "--runs", "30", "--rates", "0.03,0.2", "--processes", "1",
+        "--output", str(tmp_path),
+    )  # fmt: skip
+    import pandas as pd
+
+    results = pd.read_csv(tmp_path / "goel_virality.csv")
+    assert len(results) == 60 and set(results["r"]) == {0.03, 0.2}
+    assert (results["cascade_size"] >= 1).all()
+    large = results["cascade_size"] >= 100
+    share = large.groupby(results["r"]).mean()
+    assert share[0.2] > share[0.03] + 0.2
+    virality = results.loc[large & (results["r"] == 0.2), "structural_virality"]
+    assert (virality > 2).all()
+    assert (tmp_path / "goel_virality.png").stat().st_size > 10_000
+    assert "share_large" in out

@@ -291,6 +291,7 @@ class BassModel(BaseRecommender, SocialGraph):
         new_users, new_items = users[caught], items[caught]
         self._record_tree(new_users, new_items, state)
         self.infection_state.infect_users(new_users, new_items)
+        self.running = self.infection_state.num_infected > 0  # before the step's metrics
 
     def _record_tree(self, new_users: np.ndarray, new_items: np.ndarray, state: np.ndarray) -> None:
         """Add an edge v→u for each new infection, v uniform among u's infected neighbours."""
@@ -322,11 +323,6 @@ class BassModel(BaseRecommender, SocialGraph):
         return self.diffusion_trees.setdefault(0, nx.DiGraph())
 
     # --- running ----------------------------------------------------------------------------
-
-    def step(self) -> None:
-        """One step of the cascade; ``running`` turns False when nobody is infected."""
-        super().step()
-        self.running = self.infection_state.num_infected > 0
 
     def run(
         self,

@@ -89,9 +89,10 @@ def power_law_graph(
     exponent: float = 2.3,
     min_degree: int = 1,
     max_degree: int | None = None,
+    mutual: bool = False,
     seed: Any = None,
 ) -> sparse.csr_matrix:
-    """A directed graph whose out-degrees follow a power law (Goel et al. 2016's setting).
+    """A graph whose out-degrees follow a power law (Goel et al. 2016's setting).
 
     User v reaches ``d_v`` others, with ``P(d) ∝ d^(−exponent)`` for ``min_degree <= d <=
     max_degree``, chosen uniformly among the other users without repeats. In the models'
@@ -104,6 +105,9 @@ def power_law_graph(
         exponent: the power-law exponent (> 1).
         min_degree: smallest out-degree (>= 1).
         max_degree: largest out-degree (default n − 1).
+        mutual: make every link go both ways (a symmetric matrix: an undirected graph
+            whose degrees keep the power-law tail, in which a user reached by a cascade
+            tends to have many contacts, as in a scale-free network).
         seed: anything ``numpy.random.default_rng`` takes.
 
     Returns:
@@ -142,7 +146,10 @@ def power_law_graph(
         targets[repeat] = _other_users(rng, sources[repeat], n)
     data = np.ones(sources.size)
     # content flows from source v to target u: A[u, v] = 1
-    return sparse.csr_matrix((data, (targets, sources)), shape=(n, n))
+    graph = sparse.csr_matrix((data, (targets, sources)), shape=(n, n))
+    if mutual:
+        graph = ((graph + graph.T) > 0).astype(float).tocsr()
+    return graph
 
 
 def _other_users(rng: np.random.Generator, sources: np.ndarray, n: int) -> np.ndarray:
