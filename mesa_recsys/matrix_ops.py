@@ -161,13 +161,20 @@ def normalize_matrix(matrix: Any, axis: int = 1) -> Any:
     """
     matrix = extract_value(matrix)
     if sparse.issparse(matrix):
-        matrix = sparse.csr_matrix(matrix, dtype=float)
-        sq = matrix.multiply(matrix)
-        norms = np.sqrt(np.asarray(sq.sum(axis=axis)).ravel())
+        matrix = sparse.csr_matrix(matrix, dtype=float, copy=True)
+        matrix.sum_duplicates()
+        n_rows, n_cols = matrix.shape
+        if axis == 1:
+            where = np.repeat(np.arange(n_rows), np.diff(matrix.indptr))
+            size = n_rows
+        else:
+            where = matrix.indices
+            size = n_cols
+        norms = np.sqrt(np.bincount(where, weights=matrix.data**2, minlength=size))
         with np.errstate(divide="ignore"):
             inv = np.where(norms > 0, 1.0 / np.where(norms > 0, norms, 1.0), 0.0)
-        scale = sparse.diags(inv)
-        return (scale @ matrix) if axis == 1 else (matrix @ scale)
+        matrix.data *= inv[where]
+        return matrix
     matrix = np.asarray(matrix, dtype=float)
     if matrix.ndim == 1:
         matrix = matrix.reshape(1, -1)
@@ -211,8 +218,10 @@ def inner_product(
         item_attributes = normalize_matrix(item_attributes, axis=0)
     if sparse.issparse(user_profiles) and sparse.issparse(item_attributes):
         return user_profiles @ item_attributes
-    if sparse.issparse(user_profiles) or sparse.issparse(item_attributes):
-        return np.asarray(to_dense(user_profiles) @ to_dense(item_attributes))
+    if sparse.issparse(user_profiles):
+        return np.asarray(user_profiles @ item_attributes)  # CSR times dense: dense
+    if sparse.issparse(item_attributes):
+        return np.asarray((item_attributes.T @ user_profiles.T).T)
     return user_profiles @ item_attributes
 
 

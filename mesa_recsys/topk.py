@@ -136,12 +136,14 @@ def _select_row(row, use_scores, m, k, user, seed, ex_idx, ex_start, ex_end, hs,
                         j += 16
                         continue
                     for t in range(j, j + 16):
-                        if row[t] >= hs[0]:
-                            size = _offer(hs, hk, hi, size, k, row[t], seed, user, t)
+                        s = row[t]
+                        # a tie with the worst kept item enters only if its key is smaller
+                        if s > hs[0] or (s == hs[0] and _key(seed, user, t) < hk[0]):
+                            size = _offer(hs, hk, hi, size, k, s, seed, user, t)
                     j += 16
                     continue
                 s = row[j]
-                if size < k or s >= hs[0]:
+                if size < k or s > hs[0] or (s == hs[0] and _key(seed, user, j) < hk[0]):
                     size = _offer(hs, hk, hi, size, k, s, seed, user, j)
                 j += 1
         else:
