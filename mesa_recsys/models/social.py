@@ -8,12 +8,17 @@ import networkx as nx
 import numpy as np
 from scipy import sparse
 
+from mesa_recsys import matrix_ops as mo
 from mesa_recsys.components.social import SocialGraph, to_adjacency
+from mesa_recsys.components.users import PredictedScores
 from mesa_recsys.models.base import BaseRecommender
 from mesa_recsys.random import SocialGraphGenerator, defaults_seed
 from mesa_recsys.validate import validate_user_item_inputs
 
 __all__ = ["SocialFiltering"]
+
+#: Largest matrices (cells) scored densely (see :meth:`SocialFiltering.train`).
+DENSE_CELLS = 1 << 22
 
 
 class SocialFiltering(BaseRecommender, SocialGraph):
@@ -25,9 +30,10 @@ class SocialFiltering(BaseRecommender, SocialGraph):
     score of item i for user u is ``Σ_v A[u, v] / ||A[u, :]|| · items_hat[v, i]``: what
     u's connections consumed, weighted by the row-normalised graph.
 
-    The graph and the counts are stored sparse unless given dense (a dense array given
-    by the caller is the model's own, edited in place, as in T-RECS); the default graph
-    is a G(U, 0.3) random graph drawn from ``seed`` (T-RECS's draw), stored as CSR.
+    The graph and the counts are stored as given (a dense array given by the caller is the
+    model's own, edited in place, as in T-RECS). The default graph is a G(U, 0.3) random
+    graph drawn from ``seed`` (T-RECS's draw), stored as CSR; the default counts are
+    zeros, dense up to 2^22 cells (where dense is faster) and CSR beyond.
 
     Args:
         num_users: U (default 100, or inferred from the representations).
@@ -91,14 +97,21 @@ class SocialFiltering(BaseRecommender, SocialGraph):
                 f"user_representation: expected a square {num_users}×{num_users} social graph, "
                 f"got shape {user_representation.shape}"
             )
-        if item_representation is None:
-            item_representation = sparse.csr_matrix((num_users, num_items))
+        if item_representation is None:  # zero counts, dense while small (as T-RECS)
+            small = num_users * max(num_users, num_items) <= DENSE_CELLS
+            item_representation = (
+                np.zeros((num_users, num_items))
+                if small
+                else sparse.csr_matrix((num_users, num_items))
+            )
         if np.shape(item_representation)[0] != num_users:
             raise ValueError(
                 f"item_representation: expected one row per user ({num_users}), got shape "
                 f"{np.shape(item_representation)}"
             )
         if actual_item_representation is None:
+            # T-RECS's default (a copy of the counts); dense when small, so that the true
+            # scores of the shown items are gathered rather than computed for every item
             actual_item_representation = item_representation.copy()
         super().__init__(
             user_representation,
@@ -112,6 +125,27 @@ class SocialFiltering(BaseRecommender, SocialGraph):
             seed=seed,
             **kwargs,
         )
+
+    def train(self) -> None:
+        """Recompute the scores from the graph and the counts.
+
+        Small problems (graph and counts of at most 2^22 cells, counts dense) are scored
+        directly: only the columns of items someone has consumed can be non-zero, so the
+        product costs U² per consumed item. Larger ones use the sparse product.
+        """
+        graph, counts = self.users_hat.value, self.items_hat.value
+        small = graph.shape[0] * max(graph.shape[1], counts.shape[1]) <= DENSE_CELLS
+        if not small or sparse.issparse(counts):
+            super().train()
+            return
+        consumed = np.flatnonzero(counts.any(axis=0))
+        scores = np.zeros(counts.shape)
+        if consumed.size:
+            weights = mo.normalize_matrix(mo.to_dense(graph))
+            scores[:, consumed] = weights @ counts[:, consumed]
+        if self.predicted_scores is None:
+            self.predicted_scores = PredictedScores()
+        self.predicted_scores.value = scores
 
     def _update_internal_state(self, interactions: np.ndarray) -> None:
         """Add this step's interactions (one per user, ``-1`` = none) to ``items_hat``."""
