@@ -296,12 +296,15 @@ class BassModel(BaseRecommender, SocialGraph):
     def _record_tree(self, new_users: np.ndarray, new_items: np.ndarray, state: np.ndarray) -> None:
         """Add an edge v→u for each new infection, v uniform among u's infected neighbours."""
         graph = self.users_hat.value
+        if sparse.issparse(graph):
+            graph = sparse.csr_matrix(graph)
+            indptr, indices, data = graph.indptr, graph.indices, graph.data
         for user, item in zip(new_users.tolist(), new_items.tolist(), strict=True):
-            row = graph[user]
-            if sparse.issparse(row):
-                neighbours = row.indices[row.data != 0]
+            if sparse.issparse(graph):
+                lo, hi = indptr[user], indptr[user + 1]
+                neighbours = indices[lo:hi][data[lo:hi] != 0]
             else:
-                neighbours = np.flatnonzero(np.asarray(row).ravel())
+                neighbours = np.flatnonzero(graph[user])
             sources = neighbours[state[neighbours, item] == 1]
             tree = self.diffusion_trees.setdefault(item, nx.DiGraph())
             if sources.size:
