@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 
 from mesa_recsys import matrix_ops as mo
+from mesa_recsys.metrics._common import UserSubset, check_user_subset, resolve_users
+from mesa_recsys.metrics.diagnostics import Diagnostics
 
 __all__ = [
     "InteractionMeasurement",
@@ -88,13 +90,26 @@ class InteractionMeasurement(Measurement):
     """Histogram of this step's interactions: entry i = number of users who chose item i.
 
     Users who did not interact this step are not counted, so the histogram sums to the
-    number of users who interacted. Records None before the first step. (T-RECS,
-    ``metrics/measurement.py``, ``InteractionMeasurement``.)
+    number of users who interacted (T-RECS raises unless it sums to every user). Records
+    None before the first step. The whole histogram is one cell of the DataCollector
+    column. (T-RECS, ``metrics/measurement.py``, ``InteractionMeasurement``.)
+
+    Args:
+        name: column name.
+        verbose: kept for T-RECS compatibility.
+        users: count only these users' interactions (see ``mesa_recsys.metrics.by_group``).
     """
 
-    def __init__(self, name: str = "interaction_histogram", verbose: bool = False) -> None:
+    def __init__(
+        self,
+        name: str = "interaction_histogram",
+        verbose: bool = False,
+        *,
+        users: UserSubset = None,
+    ) -> None:
         """Create the metric."""
         super().__init__(name, verbose)
+        self.users = check_user_subset(users)
 
     @staticmethod
     def _generate_interaction_histogram(
@@ -109,6 +124,9 @@ class InteractionMeasurement(Measurement):
         if inter is None:
             self.observe(None)
             return
+        idx = resolve_users(self.users, recommender)
+        if idx is not None:
+            inter = inter[idx]
         self.observe(
             self._generate_interaction_histogram(
                 inter, recommender.num_users, recommender.num_items
@@ -117,41 +135,129 @@ class InteractionMeasurement(Measurement):
         )
 
 
-class MSEMeasurement(Measurement):
+class MSEMeasurement(Measurement, Diagnostics):
     """Mean squared error between predicted and true scores over all users and items.
 
-    ``mean((predicted_scores - actual_user_scores) ** 2)`` elementwise (T-RECS computes a
-    matrix power instead when the scores are sparse). Computed a block of users at a time.
+    ``mean((predicted_scores - actual_user_scores) ** 2)`` elementwise (T-RECS,
+    ``MSEMeasurement``; T-RECS computes a matrix power instead when the scores are
+    sparse). Computed a block of users at a time. Measured at t=0 too.
+
+    With ``diagnostics=True`` each measurement also diagnoses, per user,
+    ``(mean_i predicted - mean_i true)**2`` as T-RECS does (see
+    :class:`~mesa_recsys.metrics.diagnostics.Diagnostics`: ``get_diagnostics()``,
+    ``last_observation``, ``hist``).
+
+    Args:
+        verbose: kept for T-RECS compatibility.
+        name: column name.
+        diagnostics: also keep per-user summary statistics.
+        users: average over these users only (see ``mesa_recsys.metrics.by_group``); NaN
+            when the subset is empty.
+        **diagnostics_kwargs: ``columns=`` for the diagnostics.
     """
 
-    def __init__(self, verbose: bool = False, name: str = "mse") -> None:
+    def __init__(
+        self,
+        verbose: bool = False,
+        name: str = "mse",
+        diagnostics: bool = False,
+        *,
+        users: UserSubset = None,
+        **diagnostics_kwargs: Any,
+    ) -> None:
         """Create the metric."""
         super().__init__(name, verbose)
+        Diagnostics.__init__(self, **diagnostics_kwargs)
+        self.diagnostics = bool(diagnostics)
+        self.users = check_user_subset(users)
 
-    @staticmethod
-    def _mse(recommender: Any) -> float:
+    def _mse(self, recommender: Any) -> float:
         pred = recommender.predicted_scores
         true = recommender.users.actual_user_scores
         num_users, num_items = pred.shape
+        idx = resolve_users(getattr(self, "users", None), recommender)
+        count = num_users if idx is None else idx.size
+        diagnose = getattr(self, "diagnostics", False)
+        per_user = np.empty(count) if diagnose else None
+        if count == 0:
+            return float("nan")
+        fast = _factor_mse(pred, true, idx, diagnose)
+        if fast is not None:
+            total, gaps = fast
+            if gaps is not None:
+                self.diagnose(gaps)
+            return total / (count * num_items)
         total = 0.0
         step = max(1, (1 << 22) // max(1, num_items))
-        for start in range(0, num_users, step):
-            rows = slice(start, start + step)
-            diff = pred.block(rows) - mo.to_dense(true.block(rows))
+        for start in range(0, count, step):
+            rows = slice(start, start + step) if idx is None else idx[start : start + step]
+            p_block = pred.block(rows)
+            t_block = mo.to_dense(true.block(rows))
+            diff = p_block - t_block
             total += float(np.sum(diff * diff))
-        return total / (num_users * num_items)
+            if per_user is not None:
+                gap = p_block.mean(axis=1) - np.asarray(t_block).mean(axis=1)
+                per_user[start : start + gap.size] = gap * gap
+        if per_user is not None:
+            self.diagnose(per_user)
+        return total / (count * num_items)
 
     def measure(self, recommender: Any) -> None:
         """Observe the MSE."""
         self.observe(self._mse(recommender))
 
 
-class RMSEMeasurement(MSEMeasurement):
-    """Root of :class:`MSEMeasurement`."""
+def _inner_product_factors(scores: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """(row-normalised users, items) when ``scores`` are T-RECS's default inner product."""
+    factors = getattr(scores, "_factors", None)
+    if factors is None or getattr(scores, "explicit", True):
+        return None
+    users, items, score_fn = factors
+    if score_fn is not mo.inner_product or not (
+        isinstance(users, np.ndarray) and isinstance(items, np.ndarray)
+    ):
+        return None
+    return mo.normalize_matrix(users), np.asarray(items, dtype=float)
 
-    def __init__(self, verbose: bool = False, name: str = "rmse") -> None:
+
+def _factor_mse(
+    pred: Any, true: Any, idx: np.ndarray | None, diagnose: bool
+) -> tuple[float, np.ndarray | None] | None:
+    """Σ(P − T)² over the users ``idx`` without forming P or T, when both are inner products.
+
+    With P = Û Î and T = V̂ J (rows of Û, V̂ unit-normalised),
+    Σ P² = Σ (ÛᵀÛ) ∘ (ÎÎᵀ), Σ P∘T = Σ (ÛᵀV̂) ∘ (ÎJᵀ), Σ T² = Σ (V̂ᵀV̂) ∘ (JJᵀ): the cost is
+    O((U + I)·A·A*) instead of O(U·I·A). Returns None (use the block path) when the scores
+    are not both dense inner products, or when the sum is so small next to Σ P² + Σ T² that
+    the subtraction would lose it (a near-perfect recommender).
+    """
+    pf, tf = _inner_product_factors(pred), _inner_product_factors(true)
+    if pf is None or tf is None:
+        return None
+    (u, i), (v, j) = pf, tf
+    if idx is not None:
+        u, v = u[idx], v[idx]
+    pp = float(np.sum((u.T @ u) * (i @ i.T)))
+    pt = float(np.sum((u.T @ v) * (i @ j.T)))
+    tt = float(np.sum((v.T @ v) * (j @ j.T)))
+    total = pp - 2.0 * pt + tt
+    if not total > 1e-6 * (pp + tt):
+        return None
+    gaps = None
+    if diagnose:
+        gap = u @ i.mean(axis=1) - v @ j.mean(axis=1)
+        gaps = gap * gap
+    return total, gaps
+
+
+class RMSEMeasurement(MSEMeasurement):
+    """Root of :class:`MSEMeasurement` (T-RECS, ``RMSEMeasurement``)."""
+
+    def __init__(
+        self, verbose: bool = False, name: str = "rmse", *, users: UserSubset = None
+    ) -> None:
         """Create the metric."""
-        super().__init__(verbose=verbose, name=name)
+        super().__init__(verbose=verbose, name=name, users=users)
 
     def measure(self, recommender: Any) -> None:
         """Observe the RMSE."""

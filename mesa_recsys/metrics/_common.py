@@ -1,0 +1,192 @@
+"""Helpers shared by the metrics: input checks, user subsets, sets of items, Jaccard.
+
+Everything here works on whole arrays; nothing builds a dense users × items matrix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+
+from mesa_recsys import matrix_ops as mo
+
+#: A subset of users: None (everyone), a boolean mask, user indices, or ``fn(model)``
+#: returning either of those (evaluated at every measurement, so it can follow added users).
+UserSubset = np.ndarray | Sequence[int] | Sequence[bool] | Callable[[Any], Any] | None
+
+#: Dense blocks hold at most this many cells (32 MiB of float64).
+BLOCK_CELLS = 1 << 22
+
+
+def block_rows(num_cols: int) -> int:
+    """Rows per block so that a block of ``num_cols`` columns stays under BLOCK_CELLS."""
+    return max(1, BLOCK_CELLS // max(1, num_cols))
+
+
+def check_positive_int(name: str, value: Any) -> int:
+    """``value`` as an int ≥ 1, or a ValueError/TypeError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name}: expected a positive int, got {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name}: expected a positive int, got {value}")
+    return int(value)
+
+
+def check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
+    """``value`` if it is one of ``choices``, else a ValueError naming ``name``."""
+    if value not in choices:
+        raise ValueError(f"{name}: expected one of {list(choices)}, got {value!r}")
+    return value
+
+
+def check_user_subset(users: UserSubset) -> UserSubset:
+    """Validate a user subset given at construction (callables are checked when used).
+
+    Raises:
+        TypeError: when ``users`` is neither None, a callable nor a 1-D array of bools or ints.
+        ValueError: when an index is negative.
+    """
+    if users is None or callable(users):
+        return users
+    arr = np.asarray(users)
+    if arr.ndim != 1 or not (arr.dtype == bool or np.issubdtype(arr.dtype, np.integer)):
+        raise TypeError(
+            "users: expected None, a callable, a boolean mask or user indices (1-D), got "
+            f"an array of dtype {arr.dtype} and shape {arr.shape}"
+        )
+    if arr.dtype != bool and arr.size and arr.min() < 0:
+        raise ValueError(f"users: expected non-negative user indices, got {int(arr.min())}")
+    return arr
+
+
+def resolve_users(users: UserSubset, recommender: Any) -> np.ndarray | None:
+    """The user indices selected by ``users`` on ``recommender`` (None = every user).
+
+    A boolean mask shorter than the population (users were added after it was made)
+    leaves the added users out.
+
+    Raises:
+        ValueError: when an index or a mask is out of range for the model.
+    """
+    if users is None:
+        return None
+    num_users = recommender.num_users
+    arr = np.asarray(users(recommender)) if callable(users) else users
+    if arr.dtype == bool:
+        if arr.ndim != 1 or arr.size > num_users:
+            raise ValueError(
+                f"users: expected a boolean mask of at most {num_users} users, got shape "
+                f"{arr.shape}"
+            )
+        return np.flatnonzero(arr)
+    arr = arr.astype(np.int64, copy=False).ravel()
+    if arr.size and (arr.min() < 0 or arr.max() >= num_users):
+        raise ValueError(
+            f"users: expected user indices in [0, {num_users}), got values in "
+            f"[{int(arr.min())}, {int(arr.max())}]"
+        )
+    return arr
+
+
+def current_interactions(recommender: Any) -> np.ndarray | None:
+    """This step's interactions (length U, ``-1`` = none), or None before the first step."""
+    inter = recommender.interactions
+    return None if inter.size == 0 or inter.ndim != 1 else inter
+
+
+def current_items_shown(recommender: Any) -> np.ndarray | None:
+    """This step's U×N shown items (``-1`` = padding for added users), or None before any."""
+    shown = recommender.items_shown
+    return None if shown.size == 0 or shown.ndim != 2 else shown
+
+
+def check_pairs(pairs: Any) -> np.ndarray:
+    """Pairs of user indices as a P×2 int array.
+
+    Raises:
+        ValueError: on a shape other than P×2, no pairs, or negative indices.
+        TypeError: on non-integer entries.
+    """
+    try:
+        arr = np.asarray(pairs)
+    except ValueError as err:  # ragged input
+        raise ValueError(f"pairs: expected a sequence of (user, user) pairs ({err})") from err
+    if arr.ndim != 2 or arr.shape[1] != 2 or arr.shape[0] == 0:
+        raise ValueError(f"pairs: expected P×2 user indices with P ≥ 1, got shape {arr.shape}")
+    if not np.issubdtype(arr.dtype, np.integer):
+        raise TypeError(f"pairs: expected integer user indices, got dtype {arr.dtype}")
+    if arr.min() < 0:
+        raise ValueError(f"pairs: expected non-negative user indices, got {int(arr.min())}")
+    return arr.astype(np.int64)
+
+
+def check_pairs_in_range(pairs: np.ndarray, num_users: int) -> None:
+    """Raise a ValueError naming ``pairs`` when an index is not a user of the model."""
+    if pairs.max() >= num_users:
+        raise ValueError(
+            f"pairs: user index {int(pairs.max())} is out of range for {num_users} users"
+        )
+
+
+def item_sets(
+    users: np.ndarray, items: np.ndarray, num_users: int, num_items: int
+) -> sparse.csr_matrix:
+    """U×I 0/1 CSR matrix with a 1 at each (user, item); entries with item < 0 are dropped."""
+    keep = items >= 0
+    users, items = users[keep], items[keep]
+    data = np.ones(users.size, dtype=np.float64)
+    sets = sparse.csr_matrix((data, (users, items)), shape=(num_users, num_items))
+    sets.sum_duplicates()
+    sets.data[:] = 1.0
+    return sets
+
+
+def union_sets(sets: sparse.csr_matrix, other: sparse.csr_matrix) -> sparse.csr_matrix:
+    """Element-wise OR of two 0/1 matrices, grown to the larger shape."""
+    shape = (max(sets.shape[0], other.shape[0]), max(sets.shape[1], other.shape[1]))
+    out = resize(sets, shape) + resize(other, shape)
+    out.data[:] = 1.0
+    return out.tocsr()
+
+
+def resize(matrix: sparse.csr_matrix, shape: tuple[int, int]) -> sparse.csr_matrix:
+    """A copy of ``matrix`` with zero rows/columns appended up to ``shape``."""
+    if matrix.shape == shape:
+        return matrix
+    out = sparse.csr_matrix(matrix, copy=True)
+    out.resize(shape)
+    return out
+
+
+def pair_jaccard(sets: sparse.csr_matrix, pairs: np.ndarray) -> np.ndarray:
+    """Jaccard index |S_a ∩ S_b| / |S_a ∪ S_b| of each pair of rows of a 0/1 matrix.
+
+    Args:
+        sets: U×I 0/1 CSR matrix; row u is user u's set of items.
+        pairs: P×2 user indices.
+
+    Returns:
+        length-P floats; NaN where both sets are empty (the index is undefined there).
+    """
+    a, b = pairs[:, 0], pairs[:, 1]
+    sizes = np.asarray(sets.sum(axis=1)).ravel()
+    inter = np.asarray(sets[a].multiply(sets[b]).sum(axis=1)).ravel()
+    union = sizes[a] + sizes[b] - inter
+    out = np.full(a.size, np.nan)
+    np.divide(inter, union, out=out, where=union > 0)
+    return out
+
+
+def mean_or_nan(values: np.ndarray) -> float:
+    """Mean of the finite entries, or NaN when there are none."""
+    finite = values[np.isfinite(values)]
+    return float(finite.mean()) if finite.size else float("nan")
+
+
+def dense_columns(matrix: Any, cols: np.ndarray) -> np.ndarray:
+    """Dense float copy of the given columns of an A×I matrix (dense or sparse)."""
+    sub = mo.extract_value(matrix)[:, cols]
+    return np.asarray(mo.to_dense(sub), dtype=float)

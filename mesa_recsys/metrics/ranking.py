@@ -1,0 +1,306 @@
+"""Ranking quality: T-RECS's recall of interactions, and NDCG@k / recall@k against true scores.
+
+- :class:`RecallMeasurement` is the metric T-RECS added in PR #107 and later reverted
+  (branch ``fix-recall-metric``): the share of users whose chosen item is among the k
+  best-scored items of their list.
+- :class:`NDCGAtK` and :class:`RecallAtK` compare the recommender's ranking with the users'
+  *true* scores, which a simulation knows and a real system does not (Järvelin and
+  Kekäläinen 2002, "Cumulated gain-based evaluation of IR techniques", for DCG).
+
+Scores are read a block of users at a time; no U×I matrix is built beyond what the model
+already holds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import numpy as np
+
+from mesa_recsys import matrix_ops as mo
+from mesa_recsys.metrics._common import (
+    UserSubset,
+    block_rows,
+    check_choice,
+    check_positive_int,
+    check_user_subset,
+    current_interactions,
+    current_items_shown,
+    resolve_users,
+)
+from mesa_recsys.metrics.measurement import Measurement
+
+__all__ = ["NDCGAtK", "RecallAtK", "RecallMeasurement", "top_k_by_score"]
+
+
+def top_k_by_score(scores: np.ndarray, k: int) -> np.ndarray:
+    """Column indices of the k highest entries of each row, best first; ties → lower index.
+
+    Args:
+        scores: b×n scores.
+        k: 1 ≤ k ≤ n.
+
+    Returns:
+        b×k column indices.
+    """
+    n = scores.shape[1]
+    if k < n:
+        part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        # argpartition may cut a tie at the k-th place either way: rows where an item left
+        # out scores as high as the k-th kept one get a full stable sort instead
+        kth = np.take_along_axis(scores, part, axis=1).min(axis=1)
+        kept = np.zeros(scores.shape, dtype=bool)
+        np.put_along_axis(kept, part, True, axis=1)
+        left_out_max = np.where(kept, -np.inf, scores).max(axis=1)
+        tied = np.flatnonzero(left_out_max >= kth)
+        if tied.size:
+            part[tied] = np.argsort(-scores[tied], axis=1, kind="stable")[:, :k]
+    else:
+        part = np.broadcast_to(np.arange(n), scores.shape).copy()
+    order = np.lexsort((part, -np.take_along_axis(scores, part, axis=1)), axis=1)
+    return np.take_along_axis(part, order, axis=1)
+
+
+def _subset_blocks(recommender: Any, users: UserSubset, num_cols: int) -> Any:
+    idx = resolve_users(users, recommender)
+    count = recommender.num_users if idx is None else idx.size
+    step = block_rows(num_cols)
+    for start in range(0, count, step):
+        yield (
+            np.arange(start, min(count, start + step)) if idx is None else idx[start : start + step]
+        )
+
+
+class RecallMeasurement(Measurement):
+    """Share of users whose chosen item is among the k best-predicted items of their list.
+
+    The items of each user's list are ranked by the model's current predicted scores
+    (interleaved random items included); ties keep the earlier slot. The value is the
+    number of users whose interaction is in their top k, divided by the number of users
+    who interacted (T-RECS divides by all users; the two agree when everyone interacts).
+    T-RECS PR #107, ``RecallMeasurement``, reverted upstream. None before the first step.
+
+    Args:
+        k: rank cut-off; must be smaller than ``num_items_per_iter``.
+        name: column name.
+        verbose: kept for T-RECS compatibility.
+        users: average over these users only.
+
+    Raises:
+        ValueError: (when measured) if ``k >= num_items_per_iter``, as in T-RECS.
+    """
+
+    def __init__(
+        self,
+        k: int = 5,
+        name: str = "recall_at_k",
+        verbose: bool = False,
+        *,
+        users: UserSubset = None,
+    ) -> None:
+        """Create the metric."""
+        super().__init__(name, verbose)
+        self.k = check_positive_int("k", k)
+        self.users = check_user_subset(users)
+
+    def measure(self, recommender: Any) -> None:
+        """Observe the recall."""
+        if self.k >= recommender.num_items_per_iter:
+            raise ValueError(
+                f"k: expected less than num_items_per_iter = {recommender.num_items_per_iter}, "
+                f"got {self.k}"
+            )
+        inter = current_interactions(recommender)
+        shown = current_items_shown(recommender)
+        if inter is None or shown is None:
+            self.observe(None)
+            return
+        hits = 0
+        counted = 0
+        pred = recommender.predicted_scores
+        for block in _subset_blocks(recommender, self.users, recommender.num_items):
+            valid = (inter[block] >= 0) & (shown[block] >= 0).all(axis=1)
+            if not valid.any():
+                continue
+            rows = block[valid]
+            chosen = inter[rows]
+            lists = shown[rows]
+            scores = np.take_along_axis(pred.block(rows), lists, axis=1)
+            top = np.take_along_axis(lists, top_k_by_score(scores, self.k), axis=1)
+            hits += int(np.count_nonzero((top == chosen[:, None]).any(axis=1)))
+            counted += rows.size
+        self.observe(hits / counted if counted else float("nan"))
+
+
+def _ndcg_block(k: int, true: np.ndarray, ranked: np.ndarray, ideal: np.ndarray) -> np.ndarray:
+    gains = true - true.min(axis=1, keepdims=True)
+    discount = 1.0 / np.log2(np.arange(2, k + 2))
+    dcg = np.take_along_axis(gains, ranked, axis=1) @ discount
+    idcg = np.take_along_axis(gains, ideal, axis=1) @ discount
+    out = np.full(true.shape[0], np.nan)
+    np.divide(dcg, idcg, out=out, where=idcg > 0)
+    return out
+
+
+def _recall_block(k: int, ranked: np.ndarray, ideal: np.ndarray) -> np.ndarray:
+    hit = (ranked[:, :, None] == ideal[:, None, :]).any(axis=2)
+    return hit.sum(axis=1) / k
+
+
+def _score_state(scores: Any) -> tuple:
+    """Objects that change whenever ``scores`` change (compared by identity)."""
+    return (scores, getattr(scores, "_factors", None), getattr(scores, "_matrix", None))
+
+
+#: Attribute of the model holding its last per-user NDCG/recall pass: NDCGAtK and RecallAtK
+#: with the same k, ranking and users share it at one measurement (each would otherwise rank
+#: every user again). It lives and dies with the model and holds one pass only.
+_CACHE_ATTR = "_mesa_recsys_ranking_pass"
+
+
+class _TrueRanking(Measurement):
+    """Shared loop of NDCG@k and recall@k: the model's top k against the true top k."""
+
+    statistic = ""
+
+    def __init__(self, k: int, name: str | None, ranking: str, users: UserSubset) -> None:
+        self.k = check_positive_int("k", k)
+        self.ranking = check_choice("ranking", ranking, ("predicted", "shown"))
+        super().__init__(name or self.default_name(self.k), False)
+        self.users = check_user_subset(users)
+
+    @staticmethod
+    def default_name(k: int) -> str:
+        raise NotImplementedError
+
+    def _per_user(self, recommender: Any, shown: np.ndarray | None) -> dict[str, np.ndarray]:
+        true_scores = recommender.users.actual_user_scores
+        pred = recommender.predicted_scores
+        key = (
+            getattr(recommender, "time", None),
+            self.k,
+            self.ranking,
+            self.users,
+            shown,
+            *_score_state(pred),
+            *_score_state(true_scores),
+        )
+        cached_key, cached = getattr(recommender, _CACHE_ATTR, (None, None))
+        if cached_key is not None and all(a is b for a, b in zip(cached_key, key, strict=True)):
+            return cached
+        ndcg, recall = [], []
+        for rows in _subset_blocks(recommender, self.users, recommender.num_items):
+            true = np.asarray(mo.to_dense(true_scores.block(rows)), dtype=float)
+            if shown is None:
+                ranked = top_k_by_score(np.asarray(pred.block(rows), dtype=float), self.k)
+            else:
+                ranked = shown[rows, : self.k]
+                keep = (ranked >= 0).all(axis=1)
+                true, ranked = true[keep], ranked[keep]
+            ideal = top_k_by_score(true, self.k)
+            ndcg.append(_ndcg_block(self.k, true, ranked, ideal))
+            recall.append(_recall_block(self.k, ranked, ideal))
+        result = {
+            "ndcg": np.concatenate(ndcg) if ndcg else np.empty(0),
+            "recall": np.concatenate(recall) if recall else np.empty(0),
+        }
+        with contextlib.suppress(AttributeError):  # a model that takes no attributes: no cache
+            setattr(recommender, _CACHE_ATTR, (key, result))
+        return result
+
+    def measure(self, recommender: Any) -> None:
+        """Observe the mean over users of the statistic."""
+        num_items = recommender.num_items
+        if self.k > num_items:
+            raise ValueError(f"k: expected at most num_items = {num_items}, got {self.k}")
+        shown = None
+        if self.ranking == "shown":
+            shown = current_items_shown(recommender)
+            if shown is None:
+                self.observe(None)
+                return
+            if self.k > shown.shape[1]:
+                raise ValueError(
+                    f"k: with ranking='shown', expected at most num_items_per_iter = "
+                    f"{shown.shape[1]}, got {self.k}"
+                )
+        values = self._per_user(recommender, shown)[self.statistic]
+        finite = values[np.isfinite(values)]
+        self.observe(float(finite.mean()) if finite.size else float("nan"))
+
+
+class NDCGAtK(_TrueRanking):
+    """Normalised discounted cumulative gain of the model's top k, with true scores as gains.
+
+    For user u, R_u is the model's top k (by predicted score over the whole catalogue,
+    ties → lower item index; or the first k items of the list shown this step with
+    ``ranking="shown"``) and T_u the k items with the highest true scores. The gain of item
+    i is its true score shifted so the user's worst item gains 0, g_i = s_ui − min_j s_uj
+    (true scores may be negative). DCG = Σ_{r=1..k} g_{R_u[r]} / log2(r + 1) and
+    NDCG = DCG(R_u) / DCG(T_u), in [0, 1]; a user whose true scores are all equal has no
+    defined NDCG and is left out. The value is the mean over users. Items a user may no
+    longer be recommended (``repeated_items=False``) are still ranked.
+
+    Args:
+        k: rank cut-off.
+        name: column name (default ``"ndcg@k"``).
+        ranking: ``"predicted"`` (the model's scores; measured at t=0 too) or ``"shown"``
+            (this step's lists; None at t=0).
+        users: average over these users only.
+
+    Raises:
+        ValueError: on a bad ``k`` or ``ranking``; when measured, if k exceeds the catalogue
+            (or the list length with ``ranking="shown"``).
+    """
+
+    statistic = "ndcg"
+
+    def __init__(
+        self,
+        k: int = 10,
+        name: str | None = None,
+        ranking: str = "predicted",
+        *,
+        users: UserSubset = None,
+    ) -> None:
+        """Create the metric."""
+        super().__init__(k, name, ranking, users)
+
+    @staticmethod
+    def default_name(k: int) -> str:
+        """Column name for cut-off k."""
+        return f"ndcg@{k}"
+
+
+class RecallAtK(_TrueRanking):
+    """Share of each user's k truly best items that the model ranks in its top k.
+
+    recall@k = |R_u ∩ T_u| / k with R_u and T_u as in :class:`NDCGAtK` (ties in the true
+    scores go to the lower item index), averaged over users. Not T-RECS's
+    :class:`RecallMeasurement`, which scores the *chosen* item within the shown list.
+
+    Args:
+        k: rank cut-off.
+        name: column name (default ``"recall@k"``).
+        ranking: ``"predicted"`` or ``"shown"``, as in :class:`NDCGAtK`.
+        users: average over these users only.
+    """
+
+    statistic = "recall"
+
+    def __init__(
+        self,
+        k: int = 10,
+        name: str | None = None,
+        ranking: str = "predicted",
+        *,
+        users: UserSubset = None,
+    ) -> None:
+        """Create the metric."""
+        super().__init__(k, name, ranking, users)
+
+    @staticmethod
+    def default_name(k: int) -> str:
+        """Column name for cut-off k."""
+        return f"recall@{k}"
