@@ -529,3 +529,24 @@ def test_similar_policy_segregates_more_than_random():
         similar_end.append(_run(seed, policy="similar", **kwargs)["segregation"].iloc[-1])
     assert all(s > r for s, r in zip(similar_end, random_end)), (similar_end, random_end)
     assert np.mean(similar_end) > np.mean(random_end) + 0.03
+
+
+def test_example_script_runs_and_saves_the_sweep_plot(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "sweep.png"
+    args = ["--seeds", "1", "--max-steps", "15", "--processes", "1", "--out", str(out)]
+    proc = subprocess.run(
+        [sys.executable, "examples/schelling.py", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "End segregation by homophily" in proc.stdout
+    assert out.stat().st_size > 10_000
