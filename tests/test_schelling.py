@@ -319,6 +319,14 @@ def test_manual_move_updates_layer_and_happiness():
     _assert_grid_in_sync(model)
 
 
+def test_a_resident_taken_off_the_grid_is_reported():
+    model = _small()
+    model.residents[2].remove()
+    assert model.map_matrix[3, 0] == -1  # its cell is free again
+    with pytest.raises(RuntimeError, match=r"\[2\] are not on the grid"):
+        model.step()
+
+
 def test_same_seed_same_run_and_other_seed_other_run():
     def trajectory(seed, policy="random"):
         m = SchellingModel(width=25, height=25, homophily=0.5, policy=policy, seed=seed)

@@ -285,6 +285,12 @@ class SchellingModel(BaseRecommender):
         residents = flat[cells]
         cell_of = np.full(self.num_users, -1, dtype=np.int64)
         cell_of[residents] = cells
+        if cells.size != self.num_users:
+            off = np.flatnonzero(cell_of < 0)
+            raise RuntimeError(
+                f"residents {off[:10].tolist()} are not on the grid (removed?); every resident "
+                "of a Schelling model must live on a cell"
+            )
         group_of_cell = np.full(flat.size, -1, dtype=np.int64)
         group_of_cell[cells] = self._group[residents]
         onehot = (
