@@ -184,7 +184,10 @@ def test_diffusion_tree_of_the_notebook_cascade_is_the_path_4_0_3():
         model.infect([])  # nobody new: the tree stays
         metric(model)
         assert metric.measurement_history == [1, 2, 3, 3]
-        assert {frozenset(e) for e in metric.diffusion_tree.edges} == {frozenset((0, 3)), frozenset((0, 4))}
+        assert {frozenset(e) for e in metric.diffusion_tree.edges} == {
+            frozenset((0, 3)),
+            frozenset((0, 4)),
+        }
         assert metric.get_structural_virality() == pytest.approx(4 / 3)
         assert metric.name == "num_infected"
 
@@ -768,3 +771,53 @@ def test_mse_without_forming_scores_equals_the_dense_mean_and_is_exact_near_zero
     ideal = IdealRecommender(num_users=30, num_items=40, seed=3, measurements=[MSEMeasurement()])
     ideal.run(1, disable_tqdm=True)
     assert ideal.get_measurements()["mse"] == [0.0, 0.0]  # falls back to the exact sum
+
+
+def _dense_ndcg_recall(pred, true, k):
+    ranked = np.argsort(-pred, axis=1, kind="stable")[:, :k]
+    ideal = np.argsort(-true, axis=1, kind="stable")[:, :k]
+    gains = true - true.min(axis=1, keepdims=True)
+    discount = 1 / np.log2(np.arange(2, k + 2))
+    dcg = np.take_along_axis(gains, ranked, axis=1) @ discount
+    idcg = np.take_along_axis(gains, ideal, axis=1) @ discount
+    recall = [len(set(r) & set(i)) / k for r, i in zip(ranked, ideal)]
+    return float(np.mean(dcg / idcg)), float(np.mean(recall))
+
+
+class _NewItemsKnown(_Static):
+    def process_new_items(self, new_items):
+        return np.asarray(new_items, dtype=float)
+
+
+def test_ndcg_and_recall_follow_drifting_users_and_new_items():
+    rng = np.random.default_rng(9)
+    model = _NewItemsKnown(
+        rng.normal(size=(25, 3)),  # estimates unlike the true profiles: an imperfect ranking
+        (items := rng.uniform(size=(3, 20))),
+        Users(actual_user_profiles=rng.normal(size=(25, 3)), drift=0.4),
+        items.copy(),
+        25,
+        20,
+        4,
+        creators=Creators(rng.uniform(size=(2, 3)), creation_probability=1.0),
+        seed=2,
+        measurements=[NDCGAtK(k=3), RecallAtK(k=3)],
+    )
+    for t in range(1, 4):
+        model.run(1, disable_tqdm=True)
+        pred, true = model.predicted_user_item_scores, model.actual_user_item_scores
+        ndcg, recall = _dense_ndcg_recall(pred, true, 3)
+        got = model.get_measurements()
+        assert got["ndcg@3"][t] == pytest.approx(ndcg, rel=1e-9)
+        assert got["recall@3"][t] == pytest.approx(recall)
+        assert 0 < ndcg < 1
+
+
+def test_recall_at_k_of_a_random_ranking_is_chance():
+    from mesa_recsys.models import RandomRecommender
+
+    model = RandomRecommender(
+        num_users=400, num_items=50, num_items_per_iter=5, seed=1, measurements=[RecallAtK(k=5)]
+    )
+    # all predicted scores are 0: ties broken at random, so recall@5 ≈ 5/50 (sd ≈ 0.007)
+    assert model.get_measurements()["recall@5"][0] == pytest.approx(0.1, abs=0.03)

@@ -42,7 +42,13 @@ from mesa_recsys.metrics.measurement import (
     MSEMeasurement,
     RMSEMeasurement,
 )
-from mesa_recsys.metrics.ranking import NDCGAtK, RecallAtK, RecallMeasurement, top_k_by_score
+from mesa_recsys.metrics.ranking import (
+    NDCGAtK,
+    RecallAtK,
+    RecallMeasurement,
+    predicted_top_k,
+    top_k_by_score,
+)
 from mesa_recsys.metrics.similarity import (
     InteractionSimilarity,
     RecSimilarity,
@@ -81,6 +87,7 @@ __all__ = [
     "gini",
     "mean_pairwise_distance",
     "most_similar_users",
+    "predicted_top_k",
     "structural_virality",
     "top_k_by_score",
 ]

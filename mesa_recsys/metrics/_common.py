@@ -190,3 +190,37 @@ def dense_columns(matrix: Any, cols: np.ndarray) -> np.ndarray:
     """Dense float copy of the given columns of an A×I matrix (dense or sparse)."""
     sub = mo.extract_value(matrix)[:, cols]
     return np.asarray(mo.to_dense(sub), dtype=float)
+
+
+def inner_product_factors(scores: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """(row-normalised users, items) when ``scores`` are T-RECS's default inner product.
+
+    None when the scores are an explicit matrix, a custom ``score_fn`` or sparse factors.
+    """
+    factors = getattr(scores, "_factors", None)
+    if factors is None or getattr(scores, "explicit", True):
+        return None
+    users, items, score_fn = factors
+    if score_fn is not mo.inner_product or not (
+        isinstance(users, np.ndarray) and isinstance(items, np.ndarray)
+    ):
+        return None
+    return mo.normalize_matrix(users), np.asarray(items, dtype=float)
+
+
+def scores_of_items(
+    scores: Any,
+    factors: tuple[np.ndarray, np.ndarray] | None,
+    rows: np.ndarray,
+    items: np.ndarray,
+) -> np.ndarray:
+    """Scores of b users (``rows``) for their own item lists (``items``, b×n), as b×n floats.
+
+    From the factors when given (see :func:`inner_product_factors`): only the b×n scores are
+    computed; otherwise a b×I block of scores is computed and the lists are picked from it.
+    """
+    if factors is None:
+        return np.take_along_axis(np.asarray(scores.block(rows), dtype=float), items, axis=1)
+    users, item_attrs = factors
+    gathered = item_attrs.T[items]  # b × n × A
+    return np.matmul(gathered, users[rows][:, :, None])[:, :, 0]

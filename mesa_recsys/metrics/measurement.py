@@ -13,7 +13,12 @@ from typing import Any
 import numpy as np
 
 from mesa_recsys import matrix_ops as mo
-from mesa_recsys.metrics._common import UserSubset, check_user_subset, resolve_users
+from mesa_recsys.metrics._common import (
+    UserSubset,
+    check_user_subset,
+    inner_product_factors,
+    resolve_users,
+)
 from mesa_recsys.metrics.diagnostics import Diagnostics
 
 __all__ = [
@@ -207,19 +212,6 @@ class MSEMeasurement(Measurement, Diagnostics):
         self.observe(self._mse(recommender))
 
 
-def _inner_product_factors(scores: Any) -> tuple[np.ndarray, np.ndarray] | None:
-    """(row-normalised users, items) when ``scores`` are T-RECS's default inner product."""
-    factors = getattr(scores, "_factors", None)
-    if factors is None or getattr(scores, "explicit", True):
-        return None
-    users, items, score_fn = factors
-    if score_fn is not mo.inner_product or not (
-        isinstance(users, np.ndarray) and isinstance(items, np.ndarray)
-    ):
-        return None
-    return mo.normalize_matrix(users), np.asarray(items, dtype=float)
-
-
 def _factor_mse(
     pred: Any, true: Any, idx: np.ndarray | None, diagnose: bool
 ) -> tuple[float, np.ndarray | None] | None:
@@ -231,7 +223,7 @@ def _factor_mse(
     are not both dense inner products, or when the sum is so small next to Σ P² + Σ T² that
     the subtraction would lose it (a near-perfect recommender).
     """
-    pf, tf = _inner_product_factors(pred), _inner_product_factors(true)
+    pf, tf = inner_product_factors(pred), inner_product_factors(true)
     if pf is None or tf is None:
         return None
     (u, i), (v, j) = pf, tf

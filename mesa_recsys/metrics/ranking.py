@@ -8,7 +8,8 @@
   Kekäläinen 2002, "Cumulated gain-based evaluation of IR techniques", for DCG).
 
 Scores are read a block of users at a time; no U×I matrix is built beyond what the model
-already holds.
+already holds. The true side of NDCG@k / recall@k (each user's true top k) is kept on the
+model until the true scores change, and the two metrics share one pass per step.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from mesa_recsys import matrix_ops as mo
+from mesa_recsys import topk
 from mesa_recsys.metrics._common import (
     UserSubset,
     block_rows,
@@ -27,11 +29,13 @@ from mesa_recsys.metrics._common import (
     check_user_subset,
     current_interactions,
     current_items_shown,
+    inner_product_factors,
     resolve_users,
+    scores_of_items,
 )
 from mesa_recsys.metrics.measurement import Measurement
 
-__all__ = ["NDCGAtK", "RecallAtK", "RecallMeasurement", "top_k_by_score"]
+__all__ = ["NDCGAtK", "RecallAtK", "RecallMeasurement", "predicted_top_k", "top_k_by_score"]
 
 
 def top_k_by_score(scores: np.ndarray, k: int) -> np.ndarray:
@@ -46,20 +50,54 @@ def top_k_by_score(scores: np.ndarray, k: int) -> np.ndarray:
     """
     n = scores.shape[1]
     if k < n:
-        part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-        # argpartition may cut a tie at the k-th place either way: rows where an item left
-        # out scores as high as the k-th kept one get a full stable sort instead
-        kth = np.take_along_axis(scores, part, axis=1).min(axis=1)
-        kept = np.zeros(scores.shape, dtype=bool)
-        np.put_along_axis(kept, part, True, axis=1)
-        left_out_max = np.where(kept, -np.inf, scores).max(axis=1)
-        tied = np.flatnonzero(left_out_max >= kth)
+        part = np.argpartition(scores, n - k, axis=1)[:, n - k :]
+        kth = np.take_along_axis(scores, part, axis=1).min(axis=1)[:, None]
+        # argpartition may cut a tie at the k-th place either way: in rows with more than k
+        # items at or above the k-th value, keep every item above it and the lowest-index
+        # items equal to it (one pass over those rows, no sort)
+        tied = np.flatnonzero(np.count_nonzero(scores >= kth, axis=1) > k)
         if tied.size:
-            part[tied] = np.argsort(-scores[tied], axis=1, kind="stable")[:, :k]
+            rows, cut = scores[tied], kth[tied]
+            above = rows > cut
+            equal = rows == cut
+            room = k - np.count_nonzero(above, axis=1)
+            take = above | (equal & (np.cumsum(equal, axis=1) <= room[:, None]))
+            part[tied] = np.nonzero(take)[1].reshape(tied.size, k)
     else:
         part = np.broadcast_to(np.arange(n), scores.shape).copy()
     order = np.lexsort((part, -np.take_along_axis(scores, part, axis=1)), axis=1)
     return np.take_along_axis(part, order, axis=1)
+
+
+#: Seed of the tie-break keys of the model's ranking in NDCG@k and recall@k: fixed, so
+#: a measurement is reproducible and the same ties are broken the same way every step.
+TIE_SEED = 0x5EED
+
+
+def predicted_top_k(
+    scores: Any, idx: np.ndarray | None, num_users: int, num_items: int, k: int
+) -> np.ndarray:
+    """The k best items by predicted score of each user in ``idx`` (all users when None).
+
+    Uses the recommender's own compiled top-k (``mesa_recsys.topk``): best first, ties
+    broken at random by keys from :data:`TIE_SEED`, scores computed a block at a time (or
+    never formed, for inner products of at most 32 factors).
+    """
+    factors = inner_product_factors(scores)
+    if factors is not None:
+        users, items = factors
+        if idx is not None:
+            users = users[idx]
+        if items.shape[0] == 1:
+            return topk.top_k_shared(items[0], users[:, 0], k, TIE_SEED)
+        if items.shape[0] <= topk.FUSED_MAX_FACTORS:
+            return topk.top_k_factors(users, items, k, TIE_SEED)
+        return topk.top_k_items(
+            lambda rows: users[rows] @ items, users.shape[0], num_items, k, TIE_SEED
+        )
+    if idx is None:
+        return topk.top_k_items(scores.block, num_users, num_items, k, TIE_SEED)
+    return topk.top_k_items(lambda rows: scores.block(idx[rows]), idx.size, num_items, k, TIE_SEED)
 
 
 def _subset_blocks(recommender: Any, users: UserSubset, num_cols: int) -> Any:
@@ -119,6 +157,7 @@ class RecallMeasurement(Measurement):
         hits = 0
         counted = 0
         pred = recommender.predicted_scores
+        factors = inner_product_factors(pred)
         for block in _subset_blocks(recommender, self.users, recommender.num_items):
             valid = (inter[block] >= 0) & (shown[block] >= 0).all(axis=1)
             if not valid.any():
@@ -126,21 +165,11 @@ class RecallMeasurement(Measurement):
             rows = block[valid]
             chosen = inter[rows]
             lists = shown[rows]
-            scores = np.take_along_axis(pred.block(rows), lists, axis=1)
+            scores = scores_of_items(pred, factors, rows, lists)
             top = np.take_along_axis(lists, top_k_by_score(scores, self.k), axis=1)
             hits += int(np.count_nonzero((top == chosen[:, None]).any(axis=1)))
             counted += rows.size
         self.observe(hits / counted if counted else float("nan"))
-
-
-def _ndcg_block(k: int, true: np.ndarray, ranked: np.ndarray, ideal: np.ndarray) -> np.ndarray:
-    gains = true - true.min(axis=1, keepdims=True)
-    discount = 1.0 / np.log2(np.arange(2, k + 2))
-    dcg = np.take_along_axis(gains, ranked, axis=1) @ discount
-    idcg = np.take_along_axis(gains, ideal, axis=1) @ discount
-    out = np.full(true.shape[0], np.nan)
-    np.divide(dcg, idcg, out=out, where=idcg > 0)
-    return out
 
 
 def _recall_block(k: int, ranked: np.ndarray, ideal: np.ndarray) -> np.ndarray:
@@ -157,6 +186,8 @@ def _score_state(scores: Any) -> tuple:
 #: with the same k, ranking and users share it at one measurement (each would otherwise rank
 #: every user again). It lives and dies with the model and holds one pass only.
 _CACHE_ATTR = "_mesa_recsys_ranking_pass"
+#: Attribute of the model holding the true-score side of that pass (see ``_true_side``).
+_TRUE_ATTR = "_mesa_recsys_true_top_k"
 
 
 class _TrueRanking(Measurement):
@@ -174,6 +205,39 @@ class _TrueRanking(Measurement):
     def default_name(k: int) -> str:
         raise NotImplementedError
 
+    def _true_side(self, recommender: Any, true_scores: Any) -> tuple[np.ndarray, ...]:
+        """Per user (subset order): true top k, its DCG of shifted gains, the lowest true score.
+
+        Kept on the model until the true scores change (users drift, items or users are
+        added), so a run where they do not change ranks the true scores once.
+        """
+        sizes = (self.k, recommender.num_users, recommender.num_items)
+        objects = (self.users, *_score_state(true_scores))
+        cached = getattr(recommender, _TRUE_ATTR, None)
+        if (
+            cached is not None
+            and cached[0] == sizes
+            and all(a is b for a, b in zip(cached[1], objects, strict=True))
+        ):
+            return cached[2]
+        discount = 1.0 / np.log2(np.arange(2, self.k + 2))
+        ideal, idcg, lowest = [], [], []
+        for rows in _subset_blocks(recommender, self.users, recommender.num_items):
+            true = np.asarray(mo.to_dense(true_scores.block(rows)), dtype=float)
+            top = top_k_by_score(true, self.k)
+            low = true.min(axis=1)
+            ideal.append(top)
+            lowest.append(low)
+            idcg.append((np.take_along_axis(true, top, axis=1) - low[:, None]) @ discount)
+        result = tuple(
+            np.concatenate(parts) if parts else np.empty(0) for parts in (ideal, idcg, lowest)
+        )
+        if not ideal:
+            result = (np.empty((0, self.k), dtype=np.int64), *result[1:])
+        with contextlib.suppress(AttributeError):
+            setattr(recommender, _TRUE_ATTR, (sizes, objects, result))
+        return result
+
     def _per_user(self, recommender: Any, shown: np.ndarray | None) -> dict[str, np.ndarray]:
         true_scores = recommender.users.actual_user_scores
         pred = recommender.predicted_scores
@@ -189,17 +253,38 @@ class _TrueRanking(Measurement):
         cached_key, cached = getattr(recommender, _CACHE_ATTR, (None, None))
         if cached_key is not None and all(a is b for a, b in zip(cached_key, key, strict=True)):
             return cached
+        ideal_all, idcg_all, lowest_all = self._true_side(recommender, true_scores)
+        true_factors = inner_product_factors(true_scores)
+        discount = 1.0 / np.log2(np.arange(2, self.k + 2))
+        ranked_all = None
+        if shown is None:
+            idx = resolve_users(self.users, recommender)
+            num_users, num_items = recommender.num_users, recommender.num_items
+            ranked_all = predicted_top_k(pred, idx, num_users, num_items, self.k)
         ndcg, recall = [], []
-        for rows in _subset_blocks(recommender, self.users, recommender.num_items):
-            true = np.asarray(mo.to_dense(true_scores.block(rows)), dtype=float)
-            if shown is None:
-                ranked = top_k_by_score(np.asarray(pred.block(rows), dtype=float), self.k)
+        offset = 0
+        for block in _subset_blocks(recommender, self.users, recommender.num_items):
+            rows = block
+            part = slice(offset, offset + rows.size)
+            offset += rows.size
+            ideal, idcg, lowest = ideal_all[part], idcg_all[part], lowest_all[part]
+            if ranked_all is not None:
+                ranked = ranked_all[part]
             else:
                 ranked = shown[rows, : self.k]
                 keep = (ranked >= 0).all(axis=1)
-                true, ranked = true[keep], ranked[keep]
-            ideal = top_k_by_score(true, self.k)
-            ndcg.append(_ndcg_block(self.k, true, ranked, ideal))
+                rows, ranked, ideal, idcg, lowest = (
+                    rows[keep],
+                    ranked[keep],
+                    ideal[keep],
+                    idcg[keep],
+                    lowest[keep],
+                )
+            gains = scores_of_items(true_scores, true_factors, rows, ranked) - lowest[:, None]
+            dcg = gains @ discount
+            values = np.full(rows.size, np.nan)
+            np.divide(dcg, idcg, out=values, where=idcg > 0)
+            ndcg.append(values)
             recall.append(_recall_block(self.k, ranked, ideal))
         result = {
             "ndcg": np.concatenate(ndcg) if ndcg else np.empty(0),
@@ -233,9 +318,11 @@ class _TrueRanking(Measurement):
 class NDCGAtK(_TrueRanking):
     """Normalised discounted cumulative gain of the model's top k, with true scores as gains.
 
-    For user u, R_u is the model's top k (by predicted score over the whole catalogue,
-    ties → lower item index; or the first k items of the list shown this step with
-    ``ranking="shown"``) and T_u the k items with the highest true scores. The gain of item
+    For user u, R_u is the model's top k (by predicted score over the whole catalogue, ties
+    broken at random with fixed keys as a recommender breaks them, see
+    :func:`predicted_top_k`; or the first k items of the list shown this step with
+    ``ranking="shown"``) and T_u the k items with the highest true scores (ties → lower
+    item index). The gain of item
     i is its true score shifted so the user's worst item gains 0, g_i = s_ui − min_j s_uj
     (true scores may be negative). DCG = Σ_{r=1..k} g_{R_u[r]} / log2(r + 1) and
     NDCG = DCG(R_u) / DCG(T_u), in [0, 1]; a user whose true scores are all equal has no
@@ -276,8 +363,9 @@ class NDCGAtK(_TrueRanking):
 class RecallAtK(_TrueRanking):
     """Share of each user's k truly best items that the model ranks in its top k.
 
-    recall@k = |R_u ∩ T_u| / k with R_u and T_u as in :class:`NDCGAtK` (ties in the true
-    scores go to the lower item index), averaged over users. Not T-RECS's
+    recall@k = |R_u ∩ T_u| / k with R_u and T_u as in :class:`NDCGAtK`, averaged over
+    users. With many equal predicted scores (a random recommender, early popularity) R_u
+    is a random pick among them, so recall@k measures chance there. Not T-RECS's
     :class:`RecallMeasurement`, which scores the *chosen* item within the shown list.
 
     Args:

@@ -191,6 +191,10 @@ class SimilarUserJaccard(Measurement):
     paper's "change in Jaccard index" is this value minus the same value for an
     ``IdealRecommender`` run. None before the first step.
 
+    Finding the partners costs O(U²·A) (computed a block of users at a time); they are
+    kept and reused while the estimates do not change (a model that does not learn user
+    profiles, such as popularity or ideal, pays it once).
+
     Args:
         name: column name.
         verbose: kept for T-RECS compatibility.
@@ -209,6 +213,22 @@ class SimilarUserJaccard(Measurement):
         self.users = check_user_subset(users)
         self._history = _CumulativeInteractions()
         self.last_pairs: np.ndarray | None = None
+        self._partners: tuple | None = None
+
+    def _cached_partners(self, profiles: Any, idx: np.ndarray) -> np.ndarray | None:
+        """The last partners if neither the estimates nor the users changed since (O(U·A))."""
+        if self._partners is None:
+            return None
+        old, old_idx, partners = self._partners
+        if old.shape != profiles.shape or not np.array_equal(old_idx, idx):
+            return None
+        if sparse.issparse(old) or sparse.issparse(profiles):
+            if not (sparse.issparse(old) and sparse.issparse(profiles)):
+                return None
+            same = (sparse.csr_matrix(old) != sparse.csr_matrix(profiles)).nnz == 0
+        else:
+            same = np.array_equal(old, profiles)
+        return partners if same else None
 
     def measure(self, recommender: Any) -> None:
         """Update the sets, pair the users, observe the mean Jaccard index."""
@@ -223,6 +243,10 @@ class SimilarUserJaccard(Measurement):
         if idx.size == 0 or recommender.num_users < 2:
             self.observe(float("nan"))
             return
-        partners = most_similar_users(recommender.users_hat.value, idx)
+        profiles = mo.extract_value(recommender.users_hat)
+        partners = self._cached_partners(profiles, idx)
+        if partners is None:
+            partners = most_similar_users(profiles, idx)
+            self._partners = (profiles.copy(), idx.copy(), partners)
         self.last_pairs = np.column_stack([idx, partners])
         self.observe(mean_or_nan(pair_jaccard(sets, self.last_pairs)))
