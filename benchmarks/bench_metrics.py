@@ -1,0 +1,203 @@
+"""What collecting every metric each step adds to a step, at 10,000 users × 1,000 items.
+
+For each model, three copies are built from the same arrays and seed (standard-normal user
+profiles over 20 attributes, uniform item attributes, ``numpy.random.default_rng(0)``,
+``num_items_per_iter=10``, ``seed=1``): one with no metrics, one with T-RECS's metrics,
+and one with every metric that applies to it (all but the diffusion metrics, which need a
+Bass model):
+``InteractionMeasurement``, ``MSEMeasurement``, ``RMSEMeasurement``,
+``InteractionSimilarity`` and ``RecSimilarity`` over 10,000 random user pairs,
+``InteractionSpread``, ``InteractionSpreadTRECS``, ``AverageFeatureScoreRange``,
+``RecallMeasurement(k=5)``, ``SimilarUserJaccard``, ``NDCGAtK(10)``, ``RecallAtK(10)``,
+``CatalogCoverage``, ``ItemPopularityGini`` and ``MeanPairwiseDistance``.
+
+Each copy runs one warm-up step (numba compiles on first use), then ``--steps`` timed
+``model.step()`` calls; the table gives the median step of each and what the metrics add. A
+second table times each metric's ``measure`` on its own (median of 3 calls on the final
+state; without the NDCG/recall pass they share and without Chaney partners kept from
+the previous step, so each metric's full cost), to show where the cost goes. One process, so the two copies share the machine
+state; the numbers are indicative, not a timed test.
+
+Usage::
+
+    python benchmarks/bench_metrics.py [--steps 3] [--models PopularityRecommender,ContentFiltering]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+from mesa_recsys.metrics import (
+    AverageFeatureScoreRange,
+    CatalogCoverage,
+    InteractionMeasurement,
+    InteractionSimilarity,
+    InteractionSpread,
+    InteractionSpreadTRECS,
+    ItemPopularityGini,
+    MeanPairwiseDistance,
+    MSEMeasurement,
+    NDCGAtK,
+    RecallAtK,
+    RecallMeasurement,
+    RecSimilarity,
+    RMSEMeasurement,
+    SimilarUserJaccard,
+)
+from mesa_recsys.models import ContentFiltering, ImplicitMF, PopularityRecommender
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results" / "metrics.md"
+NUM_USERS, NUM_ITEMS, NUM_ATTRS = 10_000, 1_000, 20
+
+
+#: T-RECS's own metrics (the diffusion ones aside); the rest are the study metrics.
+TRECS_METRICS = (
+    "interaction_histogram",
+    "mse",
+    "rmse",
+    "interaction_similarity",
+    "rec_similarity",
+    "interaction_spread",
+    "interaction_spread_trecs",
+    "afsr",
+    "recall_at_k",
+)
+
+
+def all_metrics(num_users: int) -> list:
+    pairs = np.random.default_rng(1).integers(0, num_users, size=(10_000, 2))
+    return [
+        InteractionMeasurement(),
+        MSEMeasurement(),
+        RMSEMeasurement(),
+        InteractionSimilarity(pairs),
+        RecSimilarity(pairs),
+        InteractionSpread(),
+        InteractionSpreadTRECS(),
+        AverageFeatureScoreRange(),
+        RecallMeasurement(k=5),
+        SimilarUserJaccard(),
+        NDCGAtK(k=10),
+        RecallAtK(k=10),
+        CatalogCoverage(),
+        ItemPopularityGini(),
+        MeanPairwiseDistance(),
+    ]
+
+
+def build(name: str, metrics: str):
+    rng = np.random.default_rng(0)
+    profiles = rng.normal(size=(NUM_USERS, NUM_ATTRS))
+    items = rng.uniform(size=(NUM_ATTRS, NUM_ITEMS))
+    common = {
+        "actual_user_representation": profiles,
+        "actual_item_representation": items,
+        "num_items_per_iter": 10,
+        "seed": 1,
+        "measurements": {
+            "none": None,
+            "trecs": [m for m in all_metrics(NUM_USERS) if m.name in TRECS_METRICS],
+            "all": all_metrics(NUM_USERS),
+        }[metrics],
+    }
+    if name == "PopularityRecommender":
+        return PopularityRecommender(**common)
+    if name == "ContentFiltering":
+        return ContentFiltering(item_representation=items.copy(), **common)
+    if name == "ImplicitMF":
+        return ImplicitMF(num_latent_factors=NUM_ATTRS, **common)
+    raise ValueError(f"--models: unknown model {name!r}")
+
+
+def time_steps(model, steps: int) -> list[float]:
+    model.step()  # warm-up: numba compilation, caches
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        model.step()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def time_metrics(model) -> dict[str, float]:
+    out = {}
+    for metric in model.metrics:
+        calls = []
+        for _ in range(3):
+            # each metric's own cost: no shared NDCG/recall pass, no reused partners
+            model.__dict__.pop("_mesa_recsys_ranking_pass", None)
+            if hasattr(metric, "_partners"):
+                metric._partners = None
+            start = time.perf_counter()
+            metric.measure(model)
+            calls.append(time.perf_counter() - start)
+        out[metric.name] = statistics.median(calls)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument("--models", default="PopularityRecommender,ContentFiltering")
+    args = parser.parse_args()
+    rows, breakdown = [], {}
+    for name in args.models.split(","):
+        bare = statistics.median(time_steps(build(name, "none"), args.steps))
+        trecs = statistics.median(time_steps(build(name, "trecs"), args.steps))
+        model = build(name, "all")
+        full = statistics.median(time_steps(model, args.steps))
+        rows.append((name, bare, trecs, full))
+        breakdown[name] = time_metrics(model)
+        print(f"{name}: {bare:.4f} / {trecs:.4f} / {full:.4f} s/step", flush=True)
+
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        (
+            f"Metrics benchmark, {now}, on {platform.machine()}, {os.cpu_count()} CPUs, Python "
+            f"{platform.python_version()}. {NUM_USERS:,} users × {NUM_ITEMS:,} items × "
+            f"{NUM_ATTRS} attributes, 10 items shown per step; median of {args.steps} steps "
+            "after one warm-up step (`python benchmarks/bench_metrics.py`). T-RECS's metrics: "
+            + ", ".join(TRECS_METRICS)
+            + "; every metric adds similar_user_jaccard, ndcg@10, recall@10, coverage_shown, "
+            "popularity_gini and mean_pairwise_distance."
+        ),
+        "",
+        (
+            "| model | s/step, no metrics | s/step, T-RECS's metrics | added | s/step, every metric "
+            "| added |"
+        ),
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, bare, trecs, full in rows:
+        lines.append(
+            f"| {name} | {bare:.4f} | {trecs:.4f} | {100 * (trecs - bare) / bare:+.0f}% | "
+            f"{full:.4f} | {100 * (full - bare) / bare:+.0f}% |"
+        )
+    names = list(next(iter(breakdown.values())))
+    lines += [
+        "",
+        "Each metric's `measure` on its own (ms, median of 3 calls on the final state):",
+        "",
+        "| metric | " + " | ".join(breakdown) + " |",
+        "|---|" + "---:|" * len(breakdown),
+    ]
+    for metric in names:
+        cells = " | ".join(f"{breakdown[m][metric] * 1e3:.1f}" for m in breakdown)
+        lines.append(f"| {metric} | {cells} |")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(text)
+
+
+if __name__ == "__main__":
+    main()
