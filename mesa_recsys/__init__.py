@@ -19,6 +19,7 @@ from mesa_recsys.models import (
     SocialFiltering,
     StepOptions,
 )
+from mesa_recsys.schelling import SchellingModel
 
 __version__ = "0.1.0"
 
@@ -35,6 +36,7 @@ __all__ = [
     "Items",
     "PopularityRecommender",
     "RandomRecommender",
+    "SchellingModel",
     "SocialFiltering",
     "StepOptions",
     "UserAgent",
