@@ -821,3 +821,19 @@ def test_recall_at_k_of_a_random_ranking_is_chance():
     )
     # all predicted scores are 0: ties broken at random, so recall@5 ≈ 5/50 (sd ≈ 0.007)
     assert model.get_measurements()["recall@5"][0] == pytest.approx(0.1, abs=0.03)
+
+
+def test_most_similar_users_in_small_blocks_with_many_ties(monkeypatch):
+    import mesa_recsys.metrics._common as common
+
+    rng = np.random.default_rng(11)
+    profiles = rng.integers(0, 3, size=(500, 2)).astype(float)  # many equal directions
+    unit = profiles / np.maximum(np.linalg.norm(profiles, axis=1, keepdims=True), 1e-300)
+    sims = unit @ unit.T
+    np.fill_diagonal(sims, -np.inf)
+    expected = sims.argmax(axis=1)  # ties → lowest index
+    monkeypatch.setattr(common, "BLOCK_CELLS", 500 * 37)  # 37 users per block: 14 blocks
+    assert np.array_equal(most_similar_users(profiles), expected)  # all users: symmetric pass
+    some = np.array([499, 3, 250, 0])
+    assert np.array_equal(most_similar_users(profiles, some), expected[some])  # row pass
+    assert np.array_equal(most_similar_users(sparse.csr_matrix(profiles)), expected)

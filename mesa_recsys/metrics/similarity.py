@@ -170,6 +170,9 @@ def most_similar_users(profiles: Any, users: np.ndarray | None = None) -> np.nda
     else:
         unit = mo.normalize_matrix(np.asarray(profiles, dtype=float))
     wanted = np.arange(num_users) if users is None else np.asarray(users, dtype=np.int64)
+    if 2 * wanted.size >= num_users:
+        # most users wanted: score each pair once (the similarity matrix is symmetric)
+        return _most_similar_all(unit, num_users)[wanted]
     out = np.empty(wanted.size, dtype=np.int64)
     step = block_rows(num_users)
     for start in range(0, wanted.size, step):
@@ -178,6 +181,37 @@ def most_similar_users(profiles: Any, users: np.ndarray | None = None) -> np.nda
         sims[np.arange(rows.size), rows] = -np.inf
         out[start : start + rows.size] = np.argmax(sims, axis=1)
     return out
+
+
+def _most_similar_all(unit: Any, num_users: int) -> np.ndarray:
+    """Every user's most similar other user, each pair's similarity computed once.
+
+    Block of rows r = [s, e) against columns [s, U): the row maxima are r's best partners
+    at or after s, the column maxima beyond e are later users' best partners within r.
+    Merging keeps the higher similarity and, on equal values, the lower index.
+    """
+    best = np.full(num_users, -np.inf)
+    best_idx = np.full(num_users, num_users, dtype=np.int64)
+
+    def merge(users: np.ndarray, values: np.ndarray, partners: np.ndarray) -> None:
+        better = (values > best[users]) | ((values == best[users]) & (partners < best_idx[users]))
+        best[users[better]] = values[better]
+        best_idx[users[better]] = partners[better]
+
+    step = block_rows(num_users)
+    for start in range(0, num_users, step):
+        stop = min(num_users, start + step)
+        sims = np.asarray(mo.to_dense(unit[start:stop] @ unit[start:].T), dtype=float)
+        local = np.arange(stop - start)
+        sims[local, local] = -np.inf
+        rows = np.arange(start, stop)
+        arg = np.argmax(sims, axis=1)
+        merge(rows, sims[local, arg], start + arg)
+        if stop < num_users:
+            later = sims[:, stop - start :]
+            arg = np.argmax(later, axis=0)
+            merge(np.arange(stop, num_users), later[arg, np.arange(later.shape[1])], start + arg)
+    return best_idx
 
 
 class SimilarUserJaccard(Measurement):
