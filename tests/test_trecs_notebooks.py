@@ -220,8 +220,8 @@ def test_structural_virality_notebook():
         out = _run_cells(cells, "structural-virality", namespace)
     finally:
         plt.close("all")
-    from mesa_recsys.models import BassModel
     from mesa_recsys.metrics import structural_virality
+    from mesa_recsys.models import BassModel
 
     bass = namespace["bass"]
     assert isinstance(bass, BassModel)
