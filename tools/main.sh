@@ -1,6 +1,15 @@
 #!/usr/bin/env bash
-# Set everything up, then run the quick-start simulation (prints a metrics table, writes a plot).
+# Set everything up, run the quick-start simulation (prints a metrics table, writes a plot),
+# then serve the recommender page in the browser: http://localhost:8765/ (Ctrl-C stops it).
+#   --check (or MESA_RECSYS_NO_SERVE=1): instead of serving forever, start the page's server,
+#   fetch the page and its front-end files, stop it and exit (for scripts and CI).
+# Other arguments go to examples/quickstart.py. HOST and PORT choose where the page is served.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+serve_args=() quick_args=()
+for arg in "$@"; do
+  if [ "$arg" = --check ]; then serve_args+=(--check); else quick_args+=("$arg"); fi
+done
 bash tools/setup.sh
-exec .venv/bin/python examples/quickstart.py "$@"
+.venv/bin/python examples/quickstart.py "${quick_args[@]}"
+exec bash tools/serve.sh recsys "${serve_args[@]}"
