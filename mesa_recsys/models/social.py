@@ -142,7 +142,10 @@ class SocialFiltering(BaseRecommender, SocialGraph):
         scores = np.zeros(counts.shape)
         if consumed.size:
             weights = mo.normalize_matrix(mo.to_dense(graph))
-            scores[:, consumed] = weights @ counts[:, consumed]
+            # counts are mostly zeros: a sparse product costs U per count and, unlike a
+            # small multi-threaded BLAS call, does not stall when the other core is busy
+            used = sparse.csr_matrix(counts[:, consumed].T)
+            scores[:, consumed] = (used @ weights.T).T
         if self.predicted_scores is None:
             self.predicted_scores = PredictedScores()
         self.predicted_scores.value = scores
