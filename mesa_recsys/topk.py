@@ -135,11 +135,15 @@ def _select_row(row, use_scores, m, k, user, seed, ex_idx, ex_start, ex_end, hs,
                     if block_max < hs[0]:
                         j += 16
                         continue
+                    h0 = hs[0]
+                    k0 = hk[0]
                     for t in range(j, j + 16):
                         s = row[t]
                         # a tie with the worst kept item enters only if its key is smaller
-                        if s > hs[0] or (s == hs[0] and _key(seed, user, t) < hk[0]):
+                        if s > h0 or (s == h0 and _key(seed, user, t) < k0):
                             size = _offer(hs, hk, hi, size, k, s, seed, user, t)
+                            h0 = hs[0]
+                            k0 = hk[0]
                     j += 16
                     continue
                 s = row[j]
