@@ -291,8 +291,10 @@ def Links(model: RecsysExplorer):
     """Where the other pages are."""
     return solara.HTML(
         tag="div",
-        unsafe_innerHTML="Other pages: Schelling segregation, <code>solara run apps/schelling.py"
-        "</code> (<code>bash tools/serve.sh schelling</code>; see the README, <i>In the browser</i>).",
+        unsafe_innerHTML="Other pages: <a href='/schelling'>Schelling segregation</a> (the tab at "
+        "the top when all pages are served: <code>solara run apps</code>, which "
+        "<code>bash tools/main.sh</code> does), or on its own: "
+        "<code>solara run apps/schelling.py</code>.",
     )
 
 
@@ -376,6 +378,8 @@ for _name in RECOMMENDERS:
     RecsysExplorer(recommender=_name, num_users=20, num_items=30, startup_steps=1).step()
 
 model = RecsysExplorer()
+# A key of its own: served together (`solara run apps`), the pages are two SolaraViz at the
+# same place in the tree, and without a key switching tabs would keep the other page's model.
 page = SolaraViz(
     model,
     components=[
@@ -388,5 +392,6 @@ page = SolaraViz(
     ],
     model_params=model_params,
     name="mesa_recsys: recommender systems",
-)
+).key("recsys")
+
 page  # noqa: B018

@@ -45,8 +45,9 @@ def Summary(model: SchellingModel):
             f"<b class='policy'>policy: {policy}</b>, homophily {model.homophily:g}, "
             f"{model.num_users} residents: segregation {last['segregation']:.3f}, "
             f"share happy {last['share_happy']:.3f}, {state}.<br>"
-            "The recommender page: <code>solara run apps/recsys.py</code> "
-            "(<code>bash tools/main.sh</code>)."
+            "The recommender page: <a href='/'>Home</a> when all pages are served "
+            "(<code>solara run apps</code>, as <code>bash tools/main.sh</code> does), or on its "
+            "own: <code>solara run apps/recsys.py</code>."
         ),
     )
 
@@ -118,11 +119,14 @@ renderer.render()
 SegregationPlot = make_plot_component({"segregation": "tab:purple"})
 HappyPlot = make_plot_component({"share_happy": "tab:green"})
 
+# A key of its own: served together (`solara run apps`), the pages are two SolaraViz at the
+# same place in the tree, and without a key switching tabs would keep the other page's model.
 page = SolaraViz(
     model,
     renderer,
     components=[SegregationPlot, HappyPlot, (Summary, 0)],
     model_params=model_params,
     name="mesa_recsys: Schelling segregation",
-)
+).key("schelling")
+
 page  # noqa: B018
