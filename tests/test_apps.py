@@ -62,12 +62,13 @@ def _free_port() -> int:
 
 
 def _serve(app: str):
-    """Start ``solara run apps/<app>.py`` and wait until it answers; yield its URL."""
+    """Start ``solara run apps/<app>.py`` (``app=""``: all of ``apps``); yield its URL."""
     port = _free_port()
     env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false"}
     SHOTS.mkdir(parents=True, exist_ok=True)
-    log = (ROOT / "output" / f"solara_{app}.log").open("w")
-    cmd = [sys.executable, "-m", "solara", "run", f"apps/{app}.py", "--production"]
+    target = f"apps/{app}.py" if app else "apps"
+    log = (ROOT / "output" / f"solara_{app or 'all'}.log").open("w")
+    cmd = [sys.executable, "-m", "solara", "run", target, "--production"]
     cmd += ["--host", "127.0.0.1", "--port", str(port)]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
@@ -75,7 +76,7 @@ def _serve(app: str):
     try:
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"solara run apps/{app}.py exited; see {log.name}")
+                raise RuntimeError(f"solara run {target} exited; see {log.name}")
             try:
                 with urllib.request.urlopen(url, timeout=5) as r:
                     if r.status == 200:
@@ -83,7 +84,7 @@ def _serve(app: str):
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"solara run apps/{app}.py did not answer in 240 s")
+                raise RuntimeError(f"solara run {target} did not answer in 240 s")
             time.sleep(0.5)
         yield url
     finally:
@@ -109,6 +110,12 @@ def browser():
 def recsys_url():
     """The recommender page, served."""
     yield from _serve("recsys")
+
+
+@pytest.fixture(scope="module")
+def all_pages_url():
+    """Every page of apps/, served together as tools/main.sh does."""
+    yield from _serve("")
 
 
 @pytest.fixture(scope="module")
@@ -278,4 +285,20 @@ def test_schelling_page(browser, schelling_url):
     w.wait_rendered(images=3)
     w.step("schelling similar policy, step 1")
     w.shot("schelling_similar_after_reset.png")
+    w.assert_clean()
+
+
+def test_pages_served_together_link_each_other(browser, all_pages_url):
+    """``solara run apps`` (tools/main.sh): recsys at /, a tab leads to Schelling and back."""
+    w = Watched(browser, all_pages_url)
+    w.wait_rendered(images=3)
+    assert "RecsysExplorer" not in w.page.title()
+    w.page.locator(".agent-view", has_text="PopularityRecommender").wait_for()
+    w.page.get_by_role("tab", name="Schelling").click()
+    w.page.locator("b.policy", has_text="policy: random").wait_for()
+    w.wait_rendered(images=3)
+    w.step("all pages, Schelling tab, step 1")
+    w.shot("all_pages_schelling_tab.png")
+    w.page.get_by_role("tab", name="Home").click()
+    w.page.locator(".agent-view", has_text="PopularityRecommender").wait_for()
     w.assert_clean()
