@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Set everything up, run the quick-start simulation (prints a metrics table, writes a plot),
-# then serve the recommender page in the browser: http://localhost:8765/ (Ctrl-C stops it).
+# then serve the pages of apps/ in the browser: the recommender page at http://localhost:8765/,
+# Schelling at /schelling (Ctrl-C stops it).
 #   --check (or MESA_RECSYS_NO_SERVE=1): instead of serving forever, start the page's server,
-#   fetch the page and its front-end files, stop it and exit (for scripts and CI).
+#   fetch the pages and their front-end files, stop it and exit (for scripts and CI).
 # Other arguments go to examples/quickstart.py. HOST and PORT choose where the page is served.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,4 +13,4 @@ for arg in "$@"; do
 done
 bash tools/setup.sh
 .venv/bin/python examples/quickstart.py "${quick_args[@]}"
-exec bash tools/serve.sh recsys "${serve_args[@]}"
+exec bash tools/serve.sh all "${serve_args[@]}"
