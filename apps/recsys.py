@@ -191,6 +191,7 @@ def MetricsPlot(model: RecsysExplorer):
         ax.plot(range(len(values)), values, marker=".", color="tab:blue")
         ax.set_title(label, fontsize=10)
         ax.tick_params(labelsize=8)
+        ax.locator_params(nbins=4)  # fewer tick labels: text is most of the drawing time
     for ax in axes[1]:
         ax.set_xlabel("step", fontsize=8)
     return solara.FigureMatplotlib(fig, format="png")
