@@ -130,25 +130,45 @@ class SocialFiltering(BaseRecommender, SocialGraph):
         """Recompute the scores from the graph and the counts.
 
         Small problems (graph and counts of at most 2^22 cells, counts dense) are scored
-        directly: only the columns of items someone has consumed can be non-zero, so the
-        product costs U² per consumed item. Larger ones use the sparse product.
+        directly, and kept up to date between fits: an interaction of user v with item i
+        adds column v of the normalised graph to column i of the scores. That running
+        score matrix is used only while the graph and the counts are exactly what it was
+        built from (an edit by hand, e.g. ``follow`` or a changed ``items_hat``, makes the
+        next fit start again from the counts). Larger problems use the sparse product.
         """
         graph, counts = self.users_hat.value, self.items_hat.value
         small = graph.shape[0] * max(graph.shape[1], counts.shape[1]) <= DENSE_CELLS
         if not small or sparse.issparse(counts):
+            self._running = None
             super().train()
             return
-        consumed = np.flatnonzero(counts.any(axis=0))
-        scores = np.zeros(counts.shape)
-        if consumed.size:
-            weights = mo.normalize_matrix(mo.to_dense(graph))
-            # counts are mostly zeros: a sparse product costs U per count and, unlike a
-            # small multi-threaded BLAS call, does not stall when the other core is busy
-            used = sparse.csr_matrix(counts[:, consumed].T)
-            scores[:, consumed] = (used @ weights.T).T
+        dense_graph = np.asarray(mo.to_dense(graph), dtype=float)
+        state = getattr(self, "_running", None)
+        if not (
+            state is not None
+            and state["graph"].shape == dense_graph.shape
+            and state["counts"].shape == counts.shape
+            and np.array_equal(state["graph"], dense_graph)
+            and np.array_equal(state["counts"], counts)
+        ):
+            weights = mo.normalize_matrix(dense_graph)
+            scores = np.zeros(counts.shape)
+            consumed = np.flatnonzero(counts.any(axis=0))
+            if consumed.size:
+                # counts are mostly zeros: a sparse product costs U per count and, unlike
+                # a small multi-threaded BLAS call, does not stall when the other core is busy
+                used = sparse.csr_matrix(counts[:, consumed].T)
+                scores[:, consumed] = (used @ weights.T).T
+            state = {
+                "graph": dense_graph.copy(),
+                "counts": np.array(counts, dtype=float),
+                "weights_t": np.ascontiguousarray(weights.T),
+                "scores_t": np.ascontiguousarray(scores.T),
+            }
+            self._running = state
         if self.predicted_scores is None:
             self.predicted_scores = PredictedScores()
-        self.predicted_scores.value = scores
+        self.predicted_scores.value = state["scores_t"].T.copy()
 
     def _update_internal_state(self, interactions: np.ndarray) -> None:
         """Add this step's interactions (one per user, ``-1`` = none) to ``items_hat``."""
@@ -158,13 +178,19 @@ class SocialFiltering(BaseRecommender, SocialGraph):
                 f"items_hat: expected shape {(self.num_users, self.num_items)}, got {counts.shape}"
             )
         users = np.flatnonzero(interactions >= 0)
+        items = interactions[users]
         if sparse.issparse(counts):
-            step = sparse.csr_matrix(
-                (np.ones(users.size), (users, interactions[users])), shape=counts.shape
-            )
+            step = sparse.csr_matrix((np.ones(users.size), (users, items)), shape=counts.shape)
             self.items_hat.value = sparse.csr_matrix(counts + step)
-        else:
-            np.add.at(counts, (users, interactions[users]), 1)
+            return
+        state = getattr(self, "_running", None)
+        in_step = state is not None and np.array_equal(state["counts"], counts)
+        np.add.at(counts, (users, items), 1)
+        if in_step:
+            np.add.at(state["counts"], (users, items), 1)
+            np.add.at(state["scores_t"], items, state["weights_t"][users])
+        elif state is not None:
+            self._running = None
 
     def process_new_items(self, new_items: np.ndarray) -> Any:
         """New items have no interactions yet: U×n zeros (sparse unless counts are dense)."""
