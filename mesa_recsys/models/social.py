@@ -247,6 +247,6 @@ class SocialFiltering(BaseRecommender, SocialGraph):
     def _extend_scores(self, items: Any = None, users: Any = None) -> None:
         """New users change every row's graph, so the scores are recomputed."""
         if users is not None:
-            BaseRecommender.train(self)
+            self.train()
         else:
             super()._extend_scores(items=items, users=users)
