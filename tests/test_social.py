@@ -217,6 +217,44 @@ def test_social_filtering_counts_every_interaction():
     assert np.array_equal(row_sums, np.full(20, 4))
 
 
+def _rebuilt_scores(model):
+    graph = dense(model.users_hat.value).astype(float)
+    norms = np.linalg.norm(graph, axis=1, keepdims=True)
+    weights = np.divide(graph, norms, out=np.zeros_like(graph), where=norms > 0)
+    return weights @ dense(model.items_hat.value)
+
+
+def test_social_filtering_scores_kept_up_to_date_equal_a_rebuild():
+    """The running score matrix (updated per interaction) equals the product from scratch.
+
+    Few items and a dense graph make many users pick the same item in a step (summed
+    columns); a hand edit of the graph (``follow``) or of the counts forces a rebuild.
+    """
+    graph = (np.random.default_rng(1).random((30, 30)) < 0.4).astype(float)
+    model = SocialFiltering(
+        user_representation=graph,
+        num_items=6,
+        num_items_per_iter=3,
+        seed=2,
+        measurements=[InteractionMeasurement()],
+    )
+    for _ in range(8):
+        model.run(1, disable_tqdm=True)
+        assert np.allclose(model.predicted_scores.value, _rebuilt_scores(model))
+        assert np.unique(model.interactions).size < model.num_users  # repeated items
+    model.follow(0, 5)
+    model.train()
+    assert np.allclose(model.predicted_scores.value, _rebuilt_scores(model))
+    model.items_hat.value[3, 4] += 7  # by hand, in place
+    model.run(1, disable_tqdm=True)
+    assert np.allclose(model.predicted_scores.value, _rebuilt_scores(model))
+    frozen = model.predicted_scores.value.copy()
+    model.run(2, train_between_steps=False, disable_tqdm=True)  # scores wait for train()
+    assert np.array_equal(model.predicted_scores.value, frozen)
+    model.train()
+    assert np.allclose(model.predicted_scores.value, _rebuilt_scores(model))
+
+
 def test_social_filtering_creator_items():
     """T-RECS: 50 creators make 50 items in a step: true items (10,150), items_hat (100,150)."""
     creators = Creators(size=(50, 10), creation_probability=1.0, seed=1)

@@ -79,12 +79,14 @@ class _ScoreMatrix(Component):
     def __init__(self, matrix: Any = None) -> None:
         self._matrix = None if matrix is None else self._check(matrix)
         self._factors: tuple | None = None
+        self._items_t: tuple | None = None
         BaseComponent.__init__(self)
 
     def set_factors(self, users: Any, items: Any, score_fn: Callable) -> None:
         """Score as ``score_fn(users, items)`` from now on (drops any explicit matrix)."""
         self._factors = (users, items, score_fn)
         self._matrix = None
+        self._items_t = None
         # The default inner product is a pure function of the snapshot, so it can wait until
         # asked; a custom score_fn may read other model state, so small matrices are scored
         # now, as T-RECS does at train time.
@@ -177,6 +179,18 @@ class ActualUserScores(_ScoreMatrix):
 
     name = "actual_user_scores"
 
+    def _item_major(self, items: np.ndarray) -> np.ndarray:
+        """Item-major copy of the true item attributes (each item one contiguous row).
+
+        Kept while the factors are the same objects: true scores are a snapshot taken by
+        ``compute_user_scores``, which sets new factors whenever items or users change.
+        """
+        cached = self._items_t
+        if cached is None or cached[0] is not items:
+            cached = (items, np.ascontiguousarray(np.asarray(items, dtype=float).T))
+            self._items_t = cached
+        return cached[1]
+
     def get_item_scores(self, items_shown: np.ndarray) -> np.ndarray:
         """True scores of the shown items, U×N, without building the U×I matrix.
 
@@ -196,8 +210,7 @@ class ActualUserScores(_ScoreMatrix):
         if score_fn is mo.inner_product and not sparse.issparse(items):
             out = np.empty(items_shown.shape, dtype=float)
             block = max(1, (1 << 22) // max(1, items_shown.shape[1] * items.shape[0]))
-            # Item-major copy: each shown item's attributes are then one contiguous row.
-            items_t = np.ascontiguousarray(np.asarray(items, dtype=float).T)
+            items_t = self._item_major(items)
             for start in range(0, items_shown.shape[0], block):
                 rows = slice(start, start + block)
                 profiles = mo.to_dense(mo.normalize_matrix(users[rows]))

@@ -162,13 +162,13 @@ class SocialFiltering(BaseRecommender, SocialGraph):
             state = {
                 "graph": dense_graph.copy(),
                 "counts": np.array(counts, dtype=float),
-                "weights_t": np.ascontiguousarray(weights.T),
-                "scores_t": np.ascontiguousarray(scores.T),
+                "weights": np.ascontiguousarray(weights),
+                "scores": scores,
             }
             self._running = state
         if self.predicted_scores is None:
             self.predicted_scores = PredictedScores()
-        self.predicted_scores.value = state["scores_t"].T.copy()
+        self.predicted_scores.value = state["scores"].copy()
 
     def _update_internal_state(self, interactions: np.ndarray) -> None:
         """Add this step's interactions (one per user, ``-1`` = none) to ``items_hat``."""
@@ -185,10 +185,11 @@ class SocialFiltering(BaseRecommender, SocialGraph):
             return
         state = getattr(self, "_running", None)
         in_step = state is not None and np.array_equal(state["counts"], counts)
-        np.add.at(counts, (users, items), 1)
+        # one interaction per user: the (user, item) cells are distinct
+        counts[users, items] += 1
         if in_step:
-            np.add.at(state["counts"], (users, items), 1)
-            np.add.at(state["scores_t"], items, state["weights_t"][users])
+            state["counts"][users, items] += 1
+            _add_columns(state["scores"], items, state["weights"][:, users])
         elif state is not None:
             self._running = None
 
@@ -250,3 +251,13 @@ class SocialFiltering(BaseRecommender, SocialGraph):
             self.train()
         else:
             super()._extend_scores(items=items, users=users)
+
+
+def _add_columns(target: np.ndarray, columns: np.ndarray, values: np.ndarray) -> None:
+    """``target[:, columns[j]] += values[:, j]`` for every j, repeated columns summed."""
+    if columns.size == 0:
+        return
+    order = np.argsort(columns, kind="stable")
+    sorted_cols = columns[order]
+    starts = np.flatnonzero(np.r_[True, sorted_cols[1:] != sorted_cols[:-1]])
+    target[:, sorted_cols[starts]] += np.add.reduceat(values[:, order], starts, axis=1)
