@@ -320,6 +320,39 @@ def test_similar_user_jaccard_pairs_by_current_estimates():
     assert metric.last_pairs.tolist() == [[0, 1], [1, 0], [2, 3], [3, 2]]
 
 
+def test_similar_user_jaccard_relative_to_a_reference_run_uses_the_same_pairs():
+    """The change in Jaccard index: this run's sets minus the reference run's, same pairs."""
+    profiles = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 1.0]])
+    reference = _fake(users_hat=np.eye(4)[::-1], num_items=3)  # its own estimates unused
+    metric = SimilarUserJaccard(relative_to=reference)
+    metric.measure(_fake(users_hat=profiles, num_items=3))
+    reference.interactions = np.array([0, 1, 1, 1])
+    metric.measure(_fake([0, 0, 1, 2], users_hat=profiles, num_items=3))  # 0.5 vs 0.5
+    reference.interactions = np.array([2, 2, 2, 0])
+    metric.measure(_fake([1, 2, 2, 2], users_hat=profiles, num_items=3))  # 5/12 vs 1/3
+    assert metric.measurement_history[0] is None
+    assert metric.measurement_history[1] == pytest.approx(0.0)
+    assert metric.measurement_history[2] == pytest.approx(5 / 12 - 1 / 3)
+    assert metric.last_pairs.tolist() == [[0, 1], [1, 0], [2, 3], [3, 2]]
+
+
+def test_similar_user_jaccard_reference_must_match():
+    def build(num_users, seed, metrics=None):
+        return PopularityRecommender(
+            num_users=num_users, num_items=8, num_items_per_iter=2, seed=seed, measurements=metrics
+        )
+
+    reference = build(5, 1)
+    model = build(5, 2, [SimilarUserJaccard(relative_to=reference)])  # t=0: both at step 0
+    with pytest.raises(ValueError, match="relative_to: the reference model is at step 0"):
+        model.run(1, disable_tqdm=True)
+    # at construction Mesa's DataCollector wraps a reporter's first error in a RuntimeError
+    with pytest.raises((ValueError, RuntimeError), match="reference model has 5 users"):
+        build(6, 3, [SimilarUserJaccard(relative_to=reference)])
+    with pytest.raises(ValueError, match="ties"):
+        SimilarUserJaccard(ties="first")
+
+
 # --- spread ------------------------------------------------------------------------------------
 
 

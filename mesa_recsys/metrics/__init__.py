@@ -42,6 +42,7 @@ from mesa_recsys.metrics.measurement import (
     MSEMeasurement,
     RMSEMeasurement,
 )
+from mesa_recsys.metrics.neighbours import PartnerIndex, most_similar_users
 from mesa_recsys.metrics.ranking import (
     NDCGAtK,
     RecallAtK,
@@ -53,7 +54,6 @@ from mesa_recsys.metrics.similarity import (
     InteractionSimilarity,
     RecSimilarity,
     SimilarUserJaccard,
-    most_similar_users,
 )
 from mesa_recsys.metrics.spread import (
     InteractionSpread,
@@ -76,6 +76,7 @@ __all__ = [
     "MeanPairwiseDistance",
     "Measurement",
     "NDCGAtK",
+    "PartnerIndex",
     "RMSEMeasurement",
     "RecSimilarity",
     "RecallAtK",

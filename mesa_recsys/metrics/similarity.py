@@ -22,7 +22,7 @@ from scipy import sparse
 from mesa_recsys import matrix_ops as mo
 from mesa_recsys.metrics._common import (
     UserSubset,
-    block_rows,
+    check_choice,
     check_pairs,
     check_pairs_in_range,
     check_user_subset,
@@ -36,6 +36,7 @@ from mesa_recsys.metrics._common import (
 )
 from mesa_recsys.metrics.diagnostics import Diagnostics
 from mesa_recsys.metrics.measurement import Measurement
+from mesa_recsys.metrics.neighbours import TIES, PartnerIndex, most_similar_users
 
 __all__ = [
     "InteractionSimilarity",
@@ -143,96 +144,43 @@ class RecSimilarity(Measurement):
         self.observe(mean_or_nan(self.last_pair_values))
 
 
-def most_similar_users(profiles: Any, users: np.ndarray | None = None) -> np.ndarray:
-    """For each user, the other user whose profile has the highest cosine similarity.
-
-    Computed a block of users at a time (never U×U at once). All-zero profiles have
-    similarity 0 with everyone; ties go to the lowest index.
-
-    Args:
-        profiles: U×A user profiles (dense or sparse), U ≥ 2.
-        users: the users to find partners for (default: all).
-
-    Returns:
-        one partner index per requested user.
-
-    Raises:
-        ValueError: when ``profiles`` is not 2-D or has fewer than 2 rows.
-    """
-    profiles = mo.extract_value(profiles)
-    if len(profiles.shape) != 2 or profiles.shape[0] < 2:
-        raise ValueError(
-            f"profiles: expected a U×A matrix with U ≥ 2, got shape {tuple(profiles.shape)}"
-        )
-    num_users = profiles.shape[0]
-    if sparse.issparse(profiles):
-        unit = sparse.csr_matrix(mo.normalize_matrix(sparse.csr_matrix(profiles, dtype=float)))
-    else:
-        unit = mo.normalize_matrix(np.asarray(profiles, dtype=float))
-    wanted = np.arange(num_users) if users is None else np.asarray(users, dtype=np.int64)
-    if 2 * wanted.size >= num_users:
-        # most users wanted: score each pair once (the similarity matrix is symmetric)
-        return _most_similar_all(unit, num_users)[wanted]
-    out = np.empty(wanted.size, dtype=np.int64)
-    step = block_rows(num_users)
-    for start in range(0, wanted.size, step):
-        rows = wanted[start : start + step]
-        sims = np.asarray(mo.to_dense(unit[rows] @ unit.T), dtype=float)
-        sims[np.arange(rows.size), rows] = -np.inf
-        out[start : start + rows.size] = np.argmax(sims, axis=1)
-    return out
-
-
-def _most_similar_all(unit: Any, num_users: int) -> np.ndarray:
-    """Every user's most similar other user, each pair's similarity computed once.
-
-    Block of rows r = [s, e) against columns [s, U): the row maxima are r's best partners
-    at or after s, the column maxima beyond e are later users' best partners within r.
-    Merging keeps the higher similarity and, on equal values, the lower index.
-    """
-    best = np.full(num_users, -np.inf)
-    best_idx = np.full(num_users, num_users, dtype=np.int64)
-
-    def merge(users: np.ndarray, values: np.ndarray, partners: np.ndarray) -> None:
-        better = (values > best[users]) | ((values == best[users]) & (partners < best_idx[users]))
-        best[users[better]] = values[better]
-        best_idx[users[better]] = partners[better]
-
-    step = block_rows(num_users)
-    for start in range(0, num_users, step):
-        stop = min(num_users, start + step)
-        sims = np.asarray(mo.to_dense(unit[start:stop] @ unit[start:].T), dtype=float)
-        local = np.arange(stop - start)
-        sims[local, local] = -np.inf
-        rows = np.arange(start, stop)
-        arg = np.argmax(sims, axis=1)
-        merge(rows, sims[local, arg], start + arg)
-        if stop < num_users:
-            later = sims[:, stop - start :]
-            arg = np.argmax(later, axis=0)
-            merge(np.arange(stop, num_users), later[arg, np.arange(later.shape[1])], start + arg)
-    return best_idx
-
-
 class SimilarUserJaccard(Measurement):
     """Chaney et al.'s homogenization: Jaccard index of each user and their most similar user.
 
     At each measurement, every user u is paired with v(u) = the other user with the
     highest cosine similarity between the recommender's *current* estimates of user
-    profiles (``users_hat``; ties go to the lowest index). The value is the mean over u of
-    |S_u ∩ S_v(u)| / |S_u ∪ S_v(u)|, S_u being u's cumulative set of interacted items since
-    the metric was added (Chaney, Stewart, Engelhardt 2018, §5; T-RECS paper §5.1). The
-    paper's "change in Jaccard index" is this value minus the same value for an
-    ``IdealRecommender`` run. None before the first step.
+    profiles (``users_hat``). The value is the mean over u of |S_u ∩ S_v(u)| /
+    |S_u ∪ S_v(u)|, S_u being u's cumulative set of interacted items since the metric was
+    added (Chaney, Stewart, Engelhardt 2018, §5; T-RECS paper §5.1). None before the first
+    step.
 
-    Finding the partners costs O(U²·A) (computed a block of users at a time); they are
-    kept and reused while the estimates do not change (a model that does not learn user
-    profiles, such as popularity or ideal, pays it once).
+    Ties decide the pairs of many recommenders (popularity's estimates are all equal, so
+    every user ties with every other): by default a tied partner is drawn uniformly at every
+    measurement, as the T-RECS paper's replication does; ``ties="lowest"`` takes the lowest
+    index. Draws come from the metric's own generator (``seed``, or derived from the model's
+    seed), so adding the metric does not change the simulation.
+
+    The paper's "change in Jaccard index" compares two runs on the *same pairs*: pass the
+    ideal recommender's model as ``relative_to`` (stepped in lockstep with this one, e.g.
+    stepped first in every step) and the value becomes J(pairs, this run's sets) −
+    J(pairs, the reference run's sets), the pairs being this model's.
+
+    Finding the tied partners costs O(U²·A) (a block of users at a time, users with
+    identical estimates grouped); it is kept while the estimates do not change (a model
+    that does not learn user profiles, such as popularity or ideal, pays it once).
 
     Args:
         name: column name.
         verbose: kept for T-RECS compatibility.
         users: average over these users only (partners may be any user).
+        ties: ``"random"`` (default) or ``"lowest"``.
+        seed: seed of the tie draws.
+        relative_to: a reference model (same users) whose interaction sets are compared on
+            this model's pairs.
+
+    Raises:
+        ValueError: on an unknown ``ties``; at measurement time when ``relative_to`` has
+            other users or is not at the same step.
     """
 
     def __init__(
@@ -241,32 +189,71 @@ class SimilarUserJaccard(Measurement):
         verbose: bool = False,
         *,
         users: UserSubset = None,
+        ties: str = "random",
+        seed: Any = None,
+        relative_to: Any = None,
     ) -> None:
         """Create the metric."""
         super().__init__(name, verbose)
         self.users = check_user_subset(users)
+        self.ties = check_choice("ties", ties, TIES)
+        self.seed = seed
+        self.relative_to = relative_to
+        self._rng: np.random.Generator | None = None
         self._history = _CumulativeInteractions()
+        self._reference_history = _CumulativeInteractions()
         self.last_pairs: np.ndarray | None = None
-        self._partners: tuple | None = None
+        self._index: tuple | None = None
 
-    def _cached_partners(self, profiles: Any, idx: np.ndarray) -> np.ndarray | None:
-        """The last partners if neither the estimates nor the users changed since (O(U·A))."""
-        if self._partners is None:
+    def _generator(self, recommender: Any) -> np.random.Generator:
+        if self._rng is None:
+            base = self.seed if self.seed is not None else getattr(recommender, "_seed", None)
+            self._rng = np.random.default_rng(np.random.SeedSequence(base, spawn_key=(11,)))
+        return self._rng
+
+    def _partner_index(self, profiles: Any, idx: np.ndarray) -> PartnerIndex:
+        """The tied partners, reused while neither the estimates nor the users changed."""
+        if self._index is not None:
+            old, old_idx, index = self._index
+            if old.shape == profiles.shape and np.array_equal(old_idx, idx):
+                if sparse.issparse(old) or sparse.issparse(profiles):
+                    same = (
+                        sparse.issparse(old)
+                        and sparse.issparse(profiles)
+                        and (sparse.csr_matrix(old) != sparse.csr_matrix(profiles)).nnz == 0
+                    )
+                else:
+                    same = np.array_equal(old, profiles)
+                if same:
+                    return index
+        index = PartnerIndex(profiles, idx)
+        self._index = (profiles.copy(), idx.copy(), index)
+        return index
+
+    def _reference_sets(self, recommender: Any) -> sparse.csr_matrix | None:
+        ref = self.relative_to
+        if ref is None:
             return None
-        old, old_idx, partners = self._partners
-        if old.shape != profiles.shape or not np.array_equal(old_idx, idx):
+        if ref.num_users != recommender.num_users:
+            raise ValueError(
+                f"relative_to: the reference model has {ref.num_users} users, this one "
+                f"{recommender.num_users}"
+            )
+        here, there = getattr(recommender, "steps", None), getattr(ref, "steps", None)
+        if here != there:
+            raise ValueError(
+                f"relative_to: the reference model is at step {there}, this one at step "
+                f"{here}; step the reference first in every step"
+            )
+        inter = current_interactions(ref)
+        if inter is None:
             return None
-        if sparse.issparse(old) or sparse.issparse(profiles):
-            if not (sparse.issparse(old) and sparse.issparse(profiles)):
-                return None
-            same = (sparse.csr_matrix(old) != sparse.csr_matrix(profiles)).nnz == 0
-        else:
-            same = np.array_equal(old, profiles)
-        return partners if same else None
+        return self._reference_history.update(ref, inter)
 
     def measure(self, recommender: Any) -> None:
-        """Update the sets, pair the users, observe the mean Jaccard index."""
+        """Update the sets, pair the users, observe the mean Jaccard index (or its change)."""
         inter = current_interactions(recommender)
+        reference = self._reference_sets(recommender)
         if inter is None:
             self.observe(None)
             return
@@ -277,10 +264,14 @@ class SimilarUserJaccard(Measurement):
         if idx.size == 0 or recommender.num_users < 2:
             self.observe(float("nan"))
             return
-        profiles = mo.extract_value(recommender.users_hat)
-        partners = self._cached_partners(profiles, idx)
-        if partners is None:
-            partners = most_similar_users(profiles, idx)
-            self._partners = (profiles.copy(), idx.copy(), partners)
+        index = self._partner_index(mo.extract_value(recommender.users_hat), idx)
+        partners = (
+            index.lowest() if self.ties == "lowest" else index.draw(self._generator(recommender))
+        )
         self.last_pairs = np.column_stack([idx, partners])
-        self.observe(mean_or_nan(pair_jaccard(sets, self.last_pairs)))
+        value = mean_or_nan(pair_jaccard(sets, self.last_pairs))
+        if self.relative_to is not None:
+            if reference is None:
+                raise ValueError("relative_to: the reference model has not interacted yet")
+            value -= mean_or_nan(pair_jaccard(reference, self.last_pairs))
+        self.observe(value)

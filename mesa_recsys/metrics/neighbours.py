@@ -1,0 +1,219 @@
+"""Each user's most similar other user by cosine similarity, with ties handled exactly.
+
+Chaney et al.'s homogenization measure pairs every user with the user the recommender
+thinks most similar. Many recommenders give many users the same estimated profile
+(popularity: all ones; random: all zeros), so ties are the rule, not the exception, and how
+they are broken decides the pairs. :class:`PartnerIndex` finds, once per set of profiles,
+every user's tied best partners, and then draws partners as often as asked:
+
+* ``ties="random"``: uniformly among the tied best partners, a fresh draw each time (the
+  T-RECS paper's replication breaks ties with a random key at every measurement);
+* ``ties="lowest"``: the lowest user index among them (deterministic).
+
+Users with identical unit profiles are grouped first, so "everybody ties with everybody"
+costs O(U) rather than O(U²). Similarities within :data:`TIE_TOLERANCE` of the best count
+as ties (floating-point noise must not decide a pair). All-zero profiles have similarity 0
+with everyone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+
+from mesa_recsys import matrix_ops as mo
+from mesa_recsys.metrics._common import block_rows, check_choice
+
+__all__ = ["TIE_TOLERANCE", "PartnerIndex", "most_similar_users"]
+
+#: Similarities this close to a user's best (relative to max(1, |best|)) are ties.
+TIE_TOLERANCE = 1e-12
+
+#: A group whose tied best partners span more groups than this is not stored; its ties are
+#: recomputed (one block of similarities) whenever partners are drawn.
+MANY_TIES = 64
+
+TIES = ("random", "lowest")
+
+
+def _unit_profiles(profiles: Any) -> Any:
+    """Unit-norm rows as float (CSR when sparse), or a ValueError naming ``profiles``."""
+    profiles = mo.extract_value(profiles)
+    if len(profiles.shape) != 2 or profiles.shape[0] < 2:
+        raise ValueError(
+            f"profiles: expected a U×A matrix with U ≥ 2, got shape {tuple(profiles.shape)}"
+        )
+    if sparse.issparse(profiles):
+        return sparse.csr_matrix(mo.normalize_matrix(sparse.csr_matrix(profiles, dtype=float)))
+    return mo.normalize_matrix(np.asarray(profiles, dtype=float))
+
+
+def _group_identical(unit: Any) -> np.ndarray:
+    """Group id of every row; rows with bit-identical unit vectors share a group.
+
+    Rows are fingerprinted by two fixed random projections (identical rows give identical
+    fingerprints; distinct rows collide with probability zero).
+    """
+    probe = np.random.default_rng(0x5EED).standard_normal((unit.shape[1], 2))
+    if sparse.issparse(unit):  # canonical rows: same entries in the same order
+        unit.sort_indices()
+        keys = np.asarray(unit @ probe)
+    else:  # einsum's own loop sums every row in the same order (a BLAS kernel may not)
+        keys = np.einsum("ua,ak->uk", unit, probe, optimize=False)
+    _, group = np.unique(keys, axis=0, return_inverse=True)
+    return group.ravel().astype(np.int64)
+
+
+class PartnerIndex:
+    """Every wanted user's tied most-similar other users, for drawing partners repeatedly.
+
+    Args:
+        profiles: U×A user profiles (dense or sparse), U ≥ 2.
+        users: the users to find partners for (default: all). Partners may be any user.
+
+    Raises:
+        ValueError: when ``profiles`` is not 2-D or has fewer than 2 rows.
+    """
+
+    def __init__(self, profiles: Any, users: np.ndarray | None = None) -> None:
+        """Group identical profiles and find each wanted group's tied best groups."""
+        unit = _unit_profiles(profiles)
+        num_users = unit.shape[0]
+        self.users = (
+            np.arange(num_users) if users is None else np.asarray(users, dtype=np.int64).ravel()
+        )
+        group = _group_identical(unit)
+        self.group = group
+        self.sizes = np.bincount(group)
+        self.members = np.argsort(group, kind="stable")  # by group, then user index
+        self.start = np.concatenate([[0], np.cumsum(self.sizes)])
+        self.position = np.empty(num_users, dtype=np.int64)
+        self.position[self.members] = np.arange(num_users) - self.start[group[self.members]]
+        self.unit = unit[self.members[self.start[:-1]]]  # one row per group
+        self.first = self.members[self.start[:-1]]  # lowest user of each group
+        wanted = np.unique(group[self.users])
+        num_groups = self.sizes.size
+        self.low_other = np.full(num_groups, num_users, dtype=np.int64)
+        self.self_tied = np.zeros(num_groups, dtype=bool)
+        self.many = np.zeros(num_groups, dtype=bool)
+        tied = []
+        counts = np.zeros(num_groups, dtype=np.int64)
+        for rows, ties in self._tie_blocks(wanted):
+            cols_other = ties.copy()
+            cols_other[np.arange(rows.size), rows] = False
+            firsts = np.where(cols_other, self.first[None, :], num_users)
+            self.low_other[rows] = firsts.min(axis=1)
+            self.self_tied[rows] = ties[np.arange(rows.size), rows]
+            n = ties.sum(axis=1)
+            self.many[rows] = n > MANY_TIES
+            keep = ~self.many[rows]
+            r, c = np.nonzero(ties[keep])
+            counts[rows[keep]] = n[keep]
+            tied.append((rows[keep][r], c))
+        order_rows = np.concatenate([t[0] for t in tied]) if tied else np.empty(0, np.int64)
+        order_cols = np.concatenate([t[1] for t in tied]) if tied else np.empty(0, np.int64)
+        order = np.argsort(order_rows, kind="stable")
+        self.tied = order_cols[order]
+        self.indptr = np.concatenate([[0], np.cumsum(counts)])
+
+    def _tie_blocks(self, groups: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(groups, tie mask over all groups) for blocks of ``groups``."""
+        num_groups = self.sizes.size
+        step = block_rows(num_groups)
+        for begin in range(0, groups.size, step):
+            rows = groups[begin : begin + step]
+            sims = np.array(mo.to_dense(self.unit[rows] @ self.unit.T), dtype=float)
+            alone = self.sizes[rows] == 1
+            sims[np.flatnonzero(alone), rows[alone]] = -np.inf  # nobody else has this profile
+            best = sims.max(axis=1, keepdims=True)
+            ties = sims >= best - TIE_TOLERANCE * np.maximum(1.0, np.abs(best))
+            yield rows, ties
+
+    def lowest(self) -> np.ndarray:
+        """Each wanted user's tied best partner with the lowest index."""
+        users = self.users
+        g = self.group[users]
+        own = self.first[g]
+        second = self.members[np.minimum(self.start[g] + 1, self.start[g + 1] - 1)]
+        own = np.where(own == users, second, own)
+        own = np.where(self.self_tied[g], own, self.group.size)
+        return np.minimum(self.low_other[g], own)
+
+    def draw(self, rng: np.random.Generator) -> np.ndarray:
+        """Each wanted user's partner, drawn uniformly among their tied best partners."""
+        users = self.users
+        out = np.empty(users.size, dtype=np.int64)
+        few = ~self.many[self.group[users]]
+        if few.any():
+            every_group = np.arange(self.sizes.size)
+            out[few] = self._draw_from(users[few], every_group, self.indptr, self.tied, rng)
+        if not few.all():  # groups with many ties: recompute their ties, a block at a time
+            big = np.flatnonzero(~few)
+            for rows, ties in self._tie_blocks(np.unique(self.group[users[big]])):
+                indptr = np.concatenate([[0], np.cumsum(ties.sum(axis=1))])
+                these = big[np.isin(self.group[users[big]], rows)]
+                out[these] = self._draw_from(users[these], rows, indptr, np.nonzero(ties)[1], rng)
+        return out
+
+    def _draw_from(
+        self,
+        users: np.ndarray,
+        row_groups: np.ndarray,
+        indptr: np.ndarray,
+        tied: np.ndarray,
+        rng: np.random.Generator,
+    ) -> np.ndarray:
+        """Partners of ``users`` from a CSR whose row j lists the groups tied for ``row_groups[j]``.
+
+        A tied group is picked with probability proportional to how many candidates it holds
+        (its size, less one for the user's own group), then a member of it uniformly.
+        """
+        g = self.group[users]
+        row = np.searchsorted(row_groups, g)  # row_groups is sorted
+        owner = np.repeat(row_groups, np.diff(indptr))
+        weights = self.sizes[tied] - (tied == owner)
+        cum = np.concatenate([[0], np.cumsum(weights)])
+        lo, hi = cum[indptr[row]], cum[indptr[row + 1]]
+        target = lo + rng.random(users.size) * (hi - lo)
+        idx = np.searchsorted(cum, target, side="right") - 1
+        idx = np.clip(idx, indptr[row], indptr[row + 1] - 1)
+        h = tied[idx]
+        same = h == g
+        span = self.sizes[h] - same
+        k = np.minimum((rng.random(users.size) * span).astype(np.int64), span - 1)
+        k = k + (same & (k >= self.position[users]))
+        return self.members[self.start[h] + k]
+
+
+def most_similar_users(
+    profiles: Any,
+    users: np.ndarray | None = None,
+    ties: str = "lowest",
+    rng: np.random.Generator | None = None,
+) -> np.ndarray:
+    """For each user, the other user whose profile has the highest cosine similarity.
+
+    Computed a block of users at a time (never U×U at once). All-zero profiles have
+    similarity 0 with everyone; similarities within :data:`TIE_TOLERANCE` of the best tie.
+
+    Args:
+        profiles: U×A user profiles (dense or sparse), U ≥ 2.
+        users: the users to find partners for (default: all).
+        ties: ``"lowest"`` (lowest index) or ``"random"`` (uniform among the tied).
+        rng: generator for ``ties="random"`` (default: a fresh unseeded one).
+
+    Returns:
+        one partner index per requested user.
+
+    Raises:
+        ValueError: when ``profiles`` is not 2-D or has fewer than 2 rows, or ``ties`` is
+            unknown.
+    """
+    check_choice("ties", ties, TIES)
+    index = PartnerIndex(profiles, users)
+    if ties == "lowest":
+        return index.lowest()
+    return index.draw(rng if rng is not None else np.random.default_rng())
