@@ -471,13 +471,23 @@ class Users(AgentView, BaseComponent):
         return interactions
 
     def _already_consumed(self, items_shown: np.ndarray) -> np.ndarray:
-        seen = np.zeros(items_shown.shape, dtype=bool)
-        block = max(1, (1 << 24) // max(1, items_shown.shape[1] * self.user_interactions.shape[1]))
-        for start in range(0, items_shown.shape[0], block):
-            rows = slice(start, start + block)
-            past = self.user_interactions[rows]
-            seen[rows] = (items_shown[rows][:, :, None] == past[:, None, :]).any(axis=2)
-        return seen
+        """U×N: whether each shown item is among the user's past interactions.
+
+        Each user's past items are sorted within their row of one flat array (row u's keys
+        offset by u·(I+2), so rows stay apart and ``-1`` = "no interaction" matches
+        nothing), and every shown item is looked up by binary search: O((U·t + U·N)·log).
+        """
+        past = self.user_interactions
+        num_users = items_shown.shape[0]
+        width = np.int64(max(int(items_shown.max(initial=0)), int(past.max(initial=0))) + 2)
+        offsets = np.arange(num_users, dtype=np.int64)[:, None] * width
+        keys = np.sort(past + offsets, axis=1).ravel()  # sorted rows, rows in order
+        wanted = items_shown + offsets
+        pos = np.searchsorted(keys, wanted)
+        found = np.zeros(wanted.shape, dtype=bool)
+        inside = pos < keys.size
+        found[inside] = keys[pos[inside]] == wanted[inside]
+        return found
 
     def apply_interaction_probability(self, interactions: np.ndarray) -> np.ndarray:
         """Replace by ``-1`` the choice of each user who sits this step out.
