@@ -1,30 +1,35 @@
 """Homogenization under recommender feedback loops (Chaney, Stewart & Engelhardt 2018).
 
-The configuration of the T-RECS paper's replication (see the README's "Running a study"):
-100 users and 20 attributes; user preferences ~ Dirichlet(Dirichlet(1)·10), item
-attributes ~ Dirichlet(Dirichlet(100)·0.1); a user's utility for an item is the inner
-product of the two (the paper's Beta noise has standard deviation 1e-5 and is left out);
-users see the whole catalogue ranked by the recommender, weigh each position by
-``(rank+1)^−0.8`` and never consume an item twice; 10 new items are released every step.
+The configuration of the T-RECS paper's replication (arXiv 2107.08959, §5.1; see the README's
+"Running a study" for the results next to the published ones):
 
-* Repeated training: 10 start-up steps (random order), then 90 steps retrained every step.
-* Single training: 50 start-up steps, one fit, then 50 steps without retraining.
+* 100 users, 20 attributes. Per run, ``user_params = Dirichlet(1)·10`` and each user's
+  preferences ~ ``Dirichlet(user_params)``; ``item_params = Dirichlet(100)·0.1`` and each
+  item's attributes ~ ``Dirichlet(item_params)`` (nearly one attribute per item).
+* A user's true utility for an item ~ Beta with mean ``prefs·attrs`` and sd 1e-5; what users
+  know before consuming is the true utility × Beta(mean 0.98, sd 1e-5). Users see their list,
+  weigh position j by ``(j+1)^−0.8`` and take the best known utility they have not consumed.
+* 10 new items are released every step. During start-up users are shown only the 10 newest
+  items; afterwards the 10 newest are interleaved at random positions into the ranked list,
+  and items the recommender has not yet been trained on are ranked last (they are seen only
+  when interleaved).
+* Repeated training: 10 start-up steps, one fit, then 90 steps retrained after every step,
+  slate = the whole catalogue. Single training: 50 start-up steps, one fit, then 50 steps
+  without retraining, slate = 510 (the trained items plus the 10 interleaved ones).
+* Six recommenders on the same users and items: ideal (true utilities), content filtering
+  (NNLS on the true item attributes), implicit MF (20 factors), social filtering (covariance
+  of preferences thresholded at the highest value that leaves every user a link, the user's
+  own variance counting), popularity, random.
 
-Six recommenders (ideal, content filtering, implicit MF with 20 factors, social filtering
-on the thresholded covariance of preferences, popularity, random) run on the same users and
-items for each seed. Homogenization is Chaney et al.'s mean Jaccard index of each user's
-and their most similar user's consumed items (:class:`SimilarUserJaccard`), reported as the
-change relative to the ideal recommender of the same seed.
+Homogenization is the change in Jaccard index: every user is paired with the user the
+recommender thinks most similar (cosine of its current user estimates, ties drawn at
+random), and the mean Jaccard index of the pairs' consumed items is compared with the same
+pairs' index in the ideal recommender's run on the same users and items
+(:class:`~mesa_recsys.metrics.SimilarUserJaccard` with ``relative_to``).
 
-Every (recommender, training, seed) is one run of :func:`mesa_recsys.studies.run_study`.
-Writes ``output/chaney_curves.csv`` (mean and sd per step) and ``output/chaney.png``.
-
-Status (work in progress, issue 9): the pipeline runs end to end, but the curves do not yet
-reproduce the published ordering. With one seed, repeated training gave content +0.20, MF
-+0.23, social +0.16, popularity −0.09 and random −0.34 at t=100 (the paper: popularity
-highest at ≈ +0.22, random ≈ +0.01). Suspects: how the paper pairs users for models whose
-user estimates carry no information (random, popularity), and the users' choice rule with
-these very spiky item attributes. Do not cite these numbers.
+Every (recommender, training, seed) is one run of :func:`mesa_recsys.studies.run_study`,
+the ideal run stepped alongside. Writes ``output/chaney_curves.csv`` (mean and sd per step)
+and ``output/chaney.png``.
 
 Usage::
 
@@ -62,10 +67,54 @@ OUTPUT = Path(__file__).resolve().parents[1] / "output"
 RECOMMENDERS = ("ideal", "content", "mf", "social", "popularity", "random")
 NUM_USERS, NUM_ATTRS, NEW_PER_STEP = 100, 20, 10
 TRAINING = {"repeated": (10, 90), "single": (50, 50)}  # (start-up steps, steps after)
+UTILITY_SD, KNOWN_SHARE = 1e-5, 0.98
+
+#: The T-RECS paper's figure, read at t=100 (repeated training; see the README).
+PUBLISHED = {
+    "popularity": "≈ +0.22",
+    "content": "≈ +0.15",
+    "social": "≈ +0.09–0.10",
+    "mf": "≈ +0.08–0.09",
+    "random": "≈ +0.01–0.02",
+    "ideal": "0",
+}
+
+
+def beta_with_mean(rng: np.random.Generator, mean: np.ndarray, sd: float) -> np.ndarray:
+    """Beta draws with the given means and standard deviation (Chaney et al.'s Beta')."""
+    mean = np.clip(mean, 1e-9, 1 - 1e-9)
+    alpha = ((1 - mean) / sd**2 - 1 / mean) * mean**2
+    return rng.beta(alpha, alpha * (1 / mean - 1))
+
+
+def draw_world(seed: int, num_items: int) -> dict[str, np.ndarray]:
+    """Preferences (U×A), the item pool (A×N), true and known utilities (U×N) of one run."""
+    rng = np.random.default_rng(seed)
+    user_params = rng.dirichlet(np.ones(NUM_ATTRS)) * 10
+    item_params = rng.dirichlet(np.full(NUM_ATTRS, 100.0)) * 0.1
+    prefs = rng.dirichlet(user_params, size=NUM_USERS)
+    items = rng.dirichlet(item_params, size=num_items).T
+    true = beta_with_mean(rng, prefs @ items, UTILITY_SD)
+    known = true * beta_with_mean(rng, np.full(true.shape, KNOWN_SHARE), UTILITY_SD)
+    return {"prefs": prefs, "items": items, "true": true, "known": known}
+
+
+def social_graph(prefs: np.ndarray) -> np.ndarray:
+    """Users linked where the covariance of their preferences reaches the threshold.
+
+    The threshold is the highest covariance value, the U largest left aside, at which every
+    user still has an entry at or above it, the diagonal (a user's own variance) included,
+    as in the T-RECS paper's replication; the graph therefore has self-links.
+    """
+    cov = np.cov(prefs)
+    candidates = np.sort(cov.ravel())[::-1][cov.shape[0] :]
+    reachable = cov.max(axis=1).min()
+    threshold = candidates[candidates <= reachable][0]
+    return (cov >= threshold).astype(float)
 
 
 class ItemRelease(Creators):
-    """Releases the next ``per_step`` items of a fixed pool every step."""
+    """Releases the next ``per_step`` items of a fixed pool each time it is asked."""
 
     def __init__(self, pool: np.ndarray, per_step: int) -> None:
         """Hold the pool (A×N) and start at its first item."""
@@ -81,53 +130,116 @@ class ItemRelease(Creators):
         return items
 
 
-def draw_world(seed: int, num_items: int) -> tuple[np.ndarray, np.ndarray]:
-    """Preferences (U×A) and the item pool (A×N) of one run."""
-    rng = np.random.default_rng(seed)
-    user_params = rng.dirichlet(np.ones(NUM_ATTRS)) * 10
-    prefs = rng.dirichlet(user_params, size=NUM_USERS)
-    item_params = rng.dirichlet(np.full(NUM_ATTRS, 100.0)) * 0.1
-    items = rng.dirichlet(item_params, size=num_items).T
-    return prefs, items
+class KnownUtilityUsers(Users):
+    """Users who know their (noisy) utility for every item of the pool in advance."""
+
+    def __init__(self, prefs: np.ndarray, known: np.ndarray, num_items: int) -> None:
+        """Preferences, the U×N known utilities, and how many items exist at the start."""
+        self.known = known
+        super().__init__(
+            actual_user_profiles=prefs,
+            actual_user_scores=known[:, :num_items],
+            attention_exp=-0.8,
+            repeat_interactions=False,
+        )
+
+    def score_new_items(self, new_items: Any) -> None:
+        """The next columns of the known utilities."""
+        have = self.actual_user_scores.num_items
+        self.actual_user_scores.append_item_scores(self.known[:, have : have + new_items.shape[1]])
 
 
-def social_graph(prefs: np.ndarray) -> np.ndarray:
-    """Covariance of preferences, thresholded at the largest value leaving nobody alone."""
-    cov = np.cov(prefs)
-    np.fill_diagonal(cov, -np.inf)
-    threshold = cov.max(axis=1).min()
-    return (cov >= threshold).astype(float)
+def newest_items(rng: np.random.Generator):
+    """Interleaving rule: each user's k newest items, in a random order."""
+
+    def interleave(k: int, item_indices: np.ndarray) -> np.ndarray:
+        newest = item_indices[:, -k:] if k else item_indices[:, :0]
+        order = np.argsort(rng.random(newest.shape), axis=1)
+        return np.take_along_axis(newest, order, axis=1)
+
+    return interleave
 
 
-def build(recommender: str, prefs: np.ndarray, items: np.ndarray, seed: int) -> Any:
+class UntrainedItemsLast:
+    """Mixin: items released since the last fit score −inf until the next fit."""
+
+    def _extend_scores(self, items: Any = None, users: Any = None) -> None:
+        if items is None:
+            super()._extend_scores(items=items, users=users)
+            return
+        current = np.asarray(self.predicted_scores.value, dtype=float)
+        self.predicted_scores.value = np.hstack(
+            [current, np.full((current.shape[0], items.shape[1]), -np.inf)]
+        )
+
+
+class ChaneyIdeal(UntrainedItemsLast, IdealRecommender):
+    """Ranks by the true utilities (the users themselves choose by what they know)."""
+
+    true_utility: np.ndarray | None = None  # U×N, set once the model is built
+
+    def train(self) -> None:
+        """Predicted scores = true utilities of the items released so far."""
+        super().train()
+        if self.true_utility is not None:
+            self.predicted_scores.value = self.true_utility[:, : self.num_items].copy()
+
+
+class ChaneyContent(UntrainedItemsLast, ContentFiltering):
+    """Content filtering (NNLS on the true item attributes)."""
+
+
+class ChaneyMF(UntrainedItemsLast, ImplicitMF):
+    """Implicit matrix factorization, 20 factors, fitted on every interaction so far."""
+
+
+class ChaneySocial(UntrainedItemsLast, SocialFiltering):
+    """Social filtering on the covariance graph."""
+
+
+class ChaneyPopularity(UntrainedItemsLast, PopularityRecommender):
+    """Popularity."""
+
+
+class ChaneyRandom(UntrainedItemsLast, RandomRecommender):
+    """Random order (retrained every step, so no item stays last)."""
+
+
+def build(recommender: str, world: dict[str, np.ndarray], seed: int, metrics: list) -> Any:
     """One recommender on the run's users, with the first ``NEW_PER_STEP`` items out."""
+    items = world["items"]
     first, pool = items[:, :NEW_PER_STEP], items[:, NEW_PER_STEP:]
-    users = Users(actual_user_profiles=prefs, attention_exp=-0.8, repeat_interactions=False)
     common = {
-        "actual_user_representation": users,
+        "actual_user_representation": KnownUtilityUsers(
+            world["prefs"], world["known"], NEW_PER_STEP
+        ),
         "actual_item_representation": first,
         "creators": ItemRelease(pool, NEW_PER_STEP),
-        "num_items_per_iter": "all",
-        "measurements": [SimilarUserJaccard()],
+        "num_items_per_iter": NEW_PER_STEP,
+        "interleaving_fn": newest_items(np.random.default_rng([seed, 1])),
+        "measurements": metrics,
         "seed": seed,
     }
     if recommender == "ideal":
-        return IdealRecommender(**common)
+        model = ChaneyIdeal(**common)
+        model.true_utility = world["true"]
+        model.train()
+        return model
     if recommender == "content":
-        return ContentFiltering(item_representation=first.copy(), **common)
+        return ChaneyContent(item_representation=first.copy(), **common)
     if recommender == "mf":
-        return ImplicitMF(num_latent_factors=NUM_ATTRS, reset_interactions=False, **common)
+        return ChaneyMF(num_latent_factors=NUM_ATTRS, reset_interactions=False, **common)
     if recommender == "social":
-        return SocialFiltering(user_representation=social_graph(prefs), **common)
+        return ChaneySocial(user_representation=social_graph(world["prefs"]), **common)
     if recommender == "popularity":
-        return PopularityRecommender(**common)
+        return ChaneyPopularity(**common)
     if recommender == "random":
-        return RandomRecommender(**common)
+        return ChaneyRandom(**common)
     raise ValueError(f"recommender: expected one of {RECOMMENDERS}, got {recommender!r}")
 
 
 class ChaneyRun(mesa.Model):
-    """One (recommender, training, seed) run, stepped as a Mesa model for ``run_study``.
+    """One (recommender, training, seed) run next to the ideal run on the same world.
 
     Args:
         recommender: one of :data:`RECOMMENDERS`.
@@ -137,50 +249,114 @@ class ChaneyRun(mesa.Model):
     """
 
     def __init__(self, recommender: str = "popularity", training: str = "repeated", rng: Any = 0):
-        """Draw the world, build the recommender and record t=0."""
+        """Draw the world, build the ideal and the recommender, record t=0."""
         super().__init__(rng=rng)
-        startup, after = TRAINING[training]
-        prefs, items = draw_world(int(rng), NEW_PER_STEP * (startup + after + 1))
-        self.recommender = build(recommender, prefs, items, int(rng))
-        self.startup, self.training = startup, training
-        self.metric = self.recommender.metrics[0]
+        if training not in TRAINING:
+            raise ValueError(f"training: expected one of {list(TRAINING)}, got {training!r}")
+        self.startup, after = TRAINING[training]
+        self.training = training
+        seed = int(rng)
+        world = draw_world(seed, NEW_PER_STEP * (self.startup + after))
+        # the ideal run's own similar-user Jaccard (absolute), for reference
+        self.ideal_metric = SimilarUserJaccard("ideal_jaccard", seed=seed)
+        self.ideal = build("ideal", world, seed, [self.ideal_metric])
+        if recommender == "ideal":
+            self.recommender = self.ideal
+            self.metric = SimilarUserJaccard(relative_to=self.ideal, seed=seed)
+            self.ideal.add_metrics(self.metric)
+        else:
+            self.metric = SimilarUserJaccard(relative_to=self.ideal, seed=seed)
+            self.recommender = build(recommender, world, seed, [self.metric])
+        self.retrain_random = recommender == "random"
         self.datacollector = mesa.DataCollector(
-            model_reporters={"jaccard": lambda m: m.metric.measurement_history[-1]}
+            model_reporters={
+                "change": lambda m: m.metric.measurement_history[-1],
+                "ideal_jaccard": lambda m: m.ideal_metric.measurement_history[-1],
+            }
         )
         self.datacollector.collect(self)
 
-    def step(self) -> None:
-        """One step of the recommender: start-up, the one fit, or a (re)trained step."""
-        model = self.recommender
-        if self.steps <= self.startup:
-            model.run(1, startup=True, train_between_steps=False, disable_tqdm=True)
-            if self.steps == self.startup:
-                model.train()
+    def _advance(self, model: Any) -> None:
+        """Release this step's items, set the slate, and step ``model`` once."""
+        startup = self.steps <= self.startup
+        if self.steps > 1:  # the first items were out at the start
+            model.create_and_process_items()
+        if startup:
+            slate: int | str = NEW_PER_STEP
+        elif self.training == "repeated":
+            slate = "all"
         else:
-            model.run(1, train_between_steps=self.training == "repeated", disable_tqdm=True)
+            slate = (self.startup + 1) * NEW_PER_STEP
+        model.set_num_items_per_iter(slate)
+        # random re-draws its order every step, whichever the training (as in the paper)
+        retrain = not startup and (
+            self.training == "repeated" or (model is not self.ideal and self.retrain_random)
+        )
+        model.run(
+            1,
+            startup=startup,
+            train_between_steps=retrain,
+            random_items_per_iter=0 if startup else NEW_PER_STEP,
+            no_new_items=True,
+            disable_tqdm=True,
+        )
+        if self.steps == self.startup:
+            model.train()
+
+    def step(self) -> None:
+        """The ideal's step, then the recommender's (the metric compares the two)."""
+        self._advance(self.ideal)
+        if self.recommender is not self.ideal:
+            self._advance(self.recommender)
         self.datacollector.collect(self)
 
 
-def run(runs: int, processes: int, output: Path | None = None) -> pd.DataFrame:
-    """All recommenders × both trainings × ``runs`` seeds; the change against ideal."""
+def run(
+    runs: int,
+    processes: int = 1,
+    output: Path | None = None,
+    recommenders: tuple[str, ...] = RECOMMENDERS,
+    trainings: tuple[str, ...] = tuple(TRAINING),
+) -> pd.DataFrame:
+    """``runs`` seeds of every recommender × training; mean and sd of the change per step.
+
+    Args:
+        runs: seeds per (recommender, training); seeds are 0 … runs−1.
+        processes: worker processes of ``batch_run``.
+        output: folder that keeps every finished run (a restarted study resumes).
+        recommenders: which of :data:`RECOMMENDERS`.
+        trainings: which of ``"repeated"``, ``"single"``.
+
+    Returns:
+        One row per (training, recommender, Step ≥ 1): ``mean``, ``std`` and ``count`` of
+        the change in Jaccard index, and ``ideal_jaccard`` (the ideal run's own index).
+    """
     table = run_study(
         ChaneyRun,
-        parameters={"recommender": list(RECOMMENDERS), "training": list(TRAINING)},
+        parameters={"recommender": list(recommenders), "training": list(trainings)},
         seeds=list(range(runs)),
         max_steps=100,
         number_processes=processes,
         output=output,
     )
-    table = table[table["Step"] > 0]
-    ideal = table[table["recommender"] == "ideal"].set_index(["training", "rng", "Step"])
-    table = table.join(ideal["jaccard"].rename("ideal"), on=["training", "rng", "Step"])
-    table["change"] = table["jaccard"].astype(float) - table["ideal"].astype(float)
-    curves = (
-        table.groupby(["training", "recommender", "Step"])["change"]
-        .agg(["mean", "std", "count"])
-        .reset_index()
+    table = table[table["Step"] > 0].astype({"change": float, "ideal_jaccard": float})
+    groups = table.groupby(["training", "recommender", "Step"])
+    curves = groups["change"].agg(["mean", "std", "count"])
+    curves["ideal_jaccard"] = groups["ideal_jaccard"].mean()
+    return curves.reset_index()
+
+
+def summary(curves: pd.DataFrame) -> pd.DataFrame:
+    """The change in Jaccard index at the last step, mean ± sd, next to the published one."""
+    last = curves[curves["Step"] == curves["Step"].max()]
+    cells = last.assign(
+        value=[f"{m:+.3f} ± {s:.3f}" for m, s in zip(last["mean"], last["std"], strict=True)]
     )
-    return curves
+    table = cells.pivot(index="recommender", columns="training", values="value")
+    order = [r for r in RECOMMENDERS if r in table.index]
+    table = table.loc[order]
+    table["published (repeated)"] = [PUBLISHED[r] for r in order]
+    return table
 
 
 def plot(curves: pd.DataFrame, path: Path) -> None:
@@ -213,8 +389,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     curves = run(args.runs, args.processes, args.output / "chaney-runs")
     curves.to_csv(args.output / "chaney_curves.csv", index=False)
     plot(curves, args.output / "chaney.png")
-    last = curves[curves["Step"] == curves["Step"].max()]
-    print(last.pivot(index="recommender", columns="training", values="mean").round(3))
+    print(summary(curves).to_string())
     print(f"written: {args.output / 'chaney_curves.csv'}, {args.output / 'chaney.png'}")
     return curves
 
