@@ -384,9 +384,25 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     parser.add_argument("--runs", type=int, default=20, help="seeds per recommender")
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--output", type=Path, default=OUTPUT)
+    parser.add_argument(
+        "--recommenders", default=",".join(RECOMMENDERS), help="comma-separated subset"
+    )
+    parser.add_argument("--trainings", default=",".join(TRAINING), help="comma-separated subset")
     args = parser.parse_args(argv)
+    recommenders = tuple(args.recommenders.split(","))
+    trainings = tuple(args.trainings.split(","))
+    for name, chosen, allowed in (
+        ("--recommenders", recommenders, RECOMMENDERS),
+        ("--trainings", trainings, tuple(TRAINING)),
+    ):
+        unknown = sorted(set(chosen) - set(allowed))
+        if unknown:
+            parser.error(f"{name}: unknown {unknown}; expected some of {list(allowed)}")
     args.output.mkdir(parents=True, exist_ok=True)
-    curves = run(args.runs, args.processes, args.output / "chaney-runs")
+    folder = args.output / "chaney-runs"
+    if (recommenders, trainings) != (RECOMMENDERS, tuple(TRAINING)):
+        folder = args.output / f"chaney-runs-{'-'.join(recommenders)}-{'-'.join(trainings)}"
+    curves = run(args.runs, args.processes, folder, recommenders, trainings)
     curves.to_csv(args.output / "chaney_curves.csv", index=False)
     plot(curves, args.output / "chaney.png")
     print(summary(curves).to_string())
