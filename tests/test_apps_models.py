@@ -5,12 +5,16 @@ The browser tests are in tests/test_apps.py; these run everywhere.
 
 from __future__ import annotations
 
+import io
 import runpy
 from pathlib import Path
 
+import ipywidgets
 import numpy as np
 import pytest
+import solara
 from mesa.visualization.solara_viz import _check_model_params
+from PIL import Image
 
 APPS = Path(__file__).resolve().parents[1] / "apps"
 
@@ -59,7 +63,69 @@ def test_every_recommender_steps_and_draws(recsys, recommender):
     for column in recsys["METRICS"].values():
         assert np.isfinite(float(df[column].iloc[-1])), column
     for component in ("MetricsPlot", "InteractionHistogram", "UserItemMap"):
-        recsys[component](explorer)
+        _, rc = solara.render(recsys[component](explorer), handle_error=False)
+        image = rc.find(ipywidgets.Image).widget
+        assert image.format == "png"
+        assert _pixels(image.value).std() > 0, f"{component}: a blank image"
+        rc.close()
+
+
+PLOTS = ("MetricPanels", "HistogramPanel", "MapPanel")
+
+
+def _pixels(png: bytes) -> np.ndarray:
+    """RGB pixels of a PNG."""
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+
+
+def _panels(plot) -> list:
+    """The Panel objects behind one of the page's plots."""
+    return list(getattr(plot, "panels", [])) or [plot.panel]
+
+
+@pytest.mark.parametrize("drift", [0.0, 0.3])
+def test_plots_kept_between_steps_match_full_draws(recsys, drift):
+    """Drawing only the data over the kept background gives the image a full draw gives.
+
+    And the kept background is what saves the time: over 15 steps the map (no drift: fixed
+    limits) is drawn in full once, the histogram and the bounded metrics a few times.
+    """
+    explorer = recsys["RecsysExplorer"](drift=drift, seed=7)
+    plots = {name: recsys[name]() for name in PLOTS}
+    for _ in range(15):
+        explorer.step()
+        for name, plot in plots.items():
+            kept = _pixels(plot.png(explorer))
+            for panel in _panels(plot):
+                panel.invalidate()
+            full = _pixels(plot.png(explorer))
+            np.testing.assert_array_equal(kept, full, err_msg=f"{name}, step {explorer.steps}")
+    # each step above drew every panel in full once on purpose (after invalidate)
+    purposeful = 15
+    if drift == 0.0:
+        assert plots["MapPanel"].panel.full_draws - purposeful == 1
+    assert plots["HistogramPanel"].panel.full_draws - purposeful <= 5
+    coverage = _panels(plots["MetricPanels"])[list(recsys["METRICS"]).index("coverage")]
+    assert coverage.full_draws - purposeful <= 4
+
+
+def test_plot_limits_move_in_coarse_steps(recsys):
+    """Axis limits come from the 1-2-5 ladder: small changes of the data keep them."""
+    ladder, limits = recsys["_ladder"], recsys["_ladder_limits"]
+    assert [ladder(v) for v in (0.003, 0.064, 0.3, 1.0, 1.53, 27.0, 100.0, 207.0)] == [
+        0.005,
+        0.1,
+        0.5,
+        1.0,
+        2.0,
+        50.0,
+        100.0,
+        500.0,
+    ]
+    assert limits(np.array([np.nan, 0.61, 0.79])) == limits(np.array([0.2, 0.95]))
+    low, high = limits(np.array([np.nan, 0.3, 27.6]))
+    assert low < 0 < 50 < high < 52
+    assert limits(np.array([np.nan])) == limits(np.array([0.0, 1.0]))
 
 
 def test_recsys_rejects_unknown_recommender(recsys):
