@@ -346,30 +346,38 @@ class HistogramPanel:
     """How many users interacted with each item in the last step, items sorted by count."""
 
     def __init__(self) -> None:
-        """Make the panel (the hint shown before the first step is made when first needed)."""
+        """Make the panel, with a hint for before the first step."""
         self.panel = Panel(5.0, 3.6, (0.6, 0.15, 0.5, 0.3))
         ax = self.panel.ax
         self.bars = self.panel.data(ax.stairs([0.0], [0.0, 1.0], fill=True, color="tab:orange"))
+        self.hint = self.panel.data(
+            ax.text(
+                0.5,
+                0.5,
+                "no interactions yet: press Step",
+                ha="center",
+                va="center",
+                transform=ax.transAxes,
+            )
+        )
         ax.set_xlabel("items, most interacted first", fontsize=8)
         ax.set_ylabel("interactions this step", fontsize=8)
         ax.tick_params(labelsize=8)
         ax.locator_params(nbins=4)
+        ax.locator_params(axis="y", integer=True)  # counts
         ax.set_title("interaction histogram", fontsize=10)
-        self._empty: bytes | None = None
         self._top = 0.0
 
     def png(self, model: RecsysExplorer) -> bytes:
-        """The histogram of the model's last step (a hint before the first step)."""
+        """The histogram of the model's last step (empty, with a hint, before the first step)."""
         hist = model.datacollector.get_model_vars_dataframe()["interaction_histogram"].iloc[-1]
+        # the same panel before and after the first step: its background is drawn on page
+        # load, and the first step redraws it (new y limits) instead of drawing a new figure
+        self.hint.set_visible(hist is None)
         if hist is None:
-            if self._empty is None:
-                empty = Panel(5.0, 3.6, (0.6, 0.15, 0.5, 0.3))
-                empty.ax.text(0.5, 0.5, "no interactions yet: press Step", ha="center", va="center")
-                empty.ax.set_axis_off()
-                empty.ax.set_title("interaction histogram", fontsize=10)
-                self._empty = _png([[empty.rgba()]])
-            return self._empty
-        counts = np.sort(np.asarray(hist, dtype=float))[::-1]
+            counts = np.zeros(model.sim.num_items)
+        else:
+            counts = np.sort(np.asarray(hist, dtype=float))[::-1]
         self.bars.set_data(counts, np.arange(counts.size + 1))
         ax = self.panel.ax
         ax.set_xlim(0, counts.size)

@@ -83,6 +83,13 @@ def _panels(plot) -> list:
     return list(getattr(plot, "panels", [])) or [plot.panel]
 
 
+def test_plots_before_the_first_step(recsys):
+    """A new model (what the page shows on load and after Reset) draws every plot."""
+    explorer = recsys["RecsysExplorer"](num_users=30, num_items=40)
+    for name in PLOTS:
+        assert _pixels(recsys[name]().png(explorer)).std() > 0, name
+
+
 @pytest.mark.parametrize("drift", [0.0, 0.3])
 def test_plots_kept_between_steps_match_full_draws(recsys, drift):
     """Drawing only the data over the kept background gives the image a full draw gives.
