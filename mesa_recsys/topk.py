@@ -250,76 +250,17 @@ def _top_k_factors_py(users, items, k, row0, seed, ex_ptr, ex_idx, out, nchunks)
 
 
 @numba.njit(inline="always")
-def _is_excluded(item, ex_idx, ex_start, ex_end):
-    lo = ex_start
-    hi = ex_end
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if ex_idx[mid] < item:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo < ex_end and ex_idx[lo] == item
-
-
-@numba.njit(inline="always")
 def _draw(seed, user, counter, bound):
     """A reproducible uniform integer in [0, bound) for (seed, user, counter)."""
+    if bound == 1:  # the only value; skips a 64-bit division (groups of one item)
+        return np.int64(0)
     return np.int64(_key(seed ^ np.uint64(0xD1B54A32D192ED03), user, counter) % np.uint64(bound))
 
 
-@numba.njit
-def _fill_group(
-    order, rank, a, b, need, user, seed, counter, ex_idx, ex_start, ex_end, out_row, filled, scratch
-):
-    """Append ``need`` (or all eligible) items of the tie group ``order[a:b]`` in random order.
-
-    Returns the new fill count and the new draw counter.
-    """
-    n_ex = 0
-    for t in range(ex_start, ex_end):
-        if t > ex_start and ex_idx[t] == ex_idx[t - 1]:
-            continue  # the same item excluded twice
-        pos = rank[ex_idx[t]]
-        if a <= pos < b:
-            n_ex += 1
-    eligible = (b - a) - n_ex
-    take = min(need, eligible)
-    if take <= 0:
-        return filled, counter
-    if take <= 64 and 2 * take <= eligible:
-        # rejection sampling: cheap when the group is much larger than what we take
-        got = 0
-        while got < take:
-            item = order[a + _draw(seed, user, counter, b - a)]
-            counter += 1
-            if _is_excluded(item, ex_idx, ex_start, ex_end):
-                continue
-            dup = False
-            for t in range(filled, filled + got):
-                if out_row[t] == item:
-                    dup = True
-                    break
-            if not dup:
-                out_row[filled + got] = item
-                got += 1
-        return filled + take, counter
-    # collect every eligible item, then a partial Fisher-Yates shuffle picks `take` of them
-    n = 0
-    for pos in range(a, b):
-        item = order[pos]
-        if not _is_excluded(item, ex_idx, ex_start, ex_end):
-            scratch[n] = item
-            n += 1
-    for t in range(take):
-        j = t + _draw(seed, user, counter, n - t)
-        counter += 1
-        scratch[t], scratch[j] = scratch[j], scratch[t]
-        out_row[filled + t] = scratch[t]
-    return filled + take, counter
-
-
 def _top_k_shared_py(order, rank, group_ptr, sign, k, row0, seed, ex_ptr, ex_idx, out, nchunks):
+    # The walk over tie groups is written out in one body (no helper taking arrays): a call
+    # that takes arrays, inlined or not, costs reference-count updates on each of them,
+    # which cost more than the whole draw when groups hold one item.
     n = sign.shape[0]
     m = order.shape[0]
     n_groups = group_ptr.shape[0] - 1
@@ -332,44 +273,83 @@ def _top_k_shared_py(order, rank, group_ptr, sign, k, row0, seed, ex_ptr, ex_idx
             filled = 0
             counter = 0
             s = sign[r]
-            if s == 0:
-                filled, counter = _fill_group(
-                    order,
-                    rank,
-                    0,
-                    m,
-                    k,
-                    user,
-                    seed,
-                    counter,
-                    ex_idx,
-                    ex_ptr[r],
-                    ex_ptr[r + 1],
-                    out[r],
-                    filled,
-                    scratch,
-                )
-            else:
-                for g in range(n_groups):
-                    gg = g if s > 0 else n_groups - 1 - g
-                    filled, counter = _fill_group(
-                        order,
-                        rank,
-                        group_ptr[gg],
-                        group_ptr[gg + 1],
-                        k - filled,
-                        user,
-                        seed,
-                        counter,
-                        ex_idx,
-                        ex_ptr[r],
-                        ex_ptr[r + 1],
-                        out[r],
-                        filled,
-                        scratch,
-                    )
-                    if filled == k:
-                        break
+            ex_start = ex_ptr[r]
+            ex_end = ex_ptr[r + 1]
+            walk = 1 if s == 0 else n_groups
+            for g in range(walk):
+                # the g-th tie group in this user's order (all items when s == 0)
+                if s == 0:
+                    a = 0
+                    b = m
+                elif s > 0:
+                    a = group_ptr[g]
+                    b = group_ptr[g + 1]
+                else:
+                    a = group_ptr[n_groups - 1 - g]
+                    b = group_ptr[n_groups - g]
+                need = k - filled
+                # append `need` (or all eligible) items of order[a:b] in random order
+                n_ex = 0
+                for t in range(ex_start, ex_end):
+                    if t > ex_start and ex_idx[t] == ex_idx[t - 1]:
+                        continue  # the same item excluded twice
+                    pos = rank[ex_idx[t]]
+                    if a <= pos < b:
+                        n_ex += 1
+                eligible = (b - a) - n_ex
+                take = min(need, eligible)
+                if take > 0 and take <= 64 and 2 * take <= eligible:
+                    # rejection sampling: cheap when the group is much larger than needed
+                    got = 0
+                    while got < take:
+                        item = order[a + _draw(seed, user, counter, b - a)]
+                        counter += 1
+                        if n_ex > 0:
+                            x_lo = ex_start
+                            x_hi = ex_end
+                            while x_lo < x_hi:
+                                mid = (x_lo + x_hi) // 2
+                                if ex_idx[mid] < item:
+                                    x_lo = mid + 1
+                                else:
+                                    x_hi = mid
+                            if x_lo < ex_end and ex_idx[x_lo] == item:
+                                continue
+                        dup = False
+                        for t in range(filled, filled + got):
+                            if out[r, t] == item:
+                                dup = True
+                                break
+                        if not dup:
+                            out[r, filled + got] = item
+                            got += 1
+                    filled += take
+                elif take > 0:
+                    # every eligible item, then a partial Fisher-Yates shuffle picks `take`
+                    cnt = 0
+                    for pos in range(a, b):
+                        item = order[pos]
+                        if n_ex > 0:
+                            x_lo = ex_start
+                            x_hi = ex_end
+                            while x_lo < x_hi:
+                                mid = (x_lo + x_hi) // 2
+                                if ex_idx[mid] < item:
+                                    x_lo = mid + 1
+                                else:
+                                    x_hi = mid
+                            if x_lo < ex_end and ex_idx[x_lo] == item:
+                                continue
+                        scratch[cnt] = item
+                        cnt += 1
+                    for t in range(take):
+                        j = t + _draw(seed, user, counter, cnt - t)
+                        counter += 1
+                        scratch[t], scratch[j] = scratch[j], scratch[t]
+                        out[r, filled + t] = scratch[t]
+                    filled += take
+                if filled == k:
+                    break
             for t in range(filled, k):
                 out[r, t] = -1
 

@@ -295,3 +295,31 @@ def test_k_zero_gives_an_empty_result():
     assert top_k_items(lambda rows: np.zeros((2, 3)), 2, 3, 0, 0).shape == (2, 0)
     assert top_k_factors(np.ones((2, 1)), np.ones((1, 3)), 0, 0).shape == (2, 0)
     assert top_k_shared(np.ones(3), np.ones(2), 0, 0).shape == (2, 0)
+
+
+def test_shared_kernel_draws_are_pinned():
+    """The shared-order walk draws exactly as it always has: same seed, same lists.
+
+    Expected values come from the walk before it was written out in one body (a seeded
+    simulation must not change when a kernel gets faster).
+    """
+    row = np.array([3.0, 1, 3, 0, 2, 3, 1, 0, 0, 2, 3, 1])
+    signs = np.array([1, -1, 0, 1, 1, -1])
+    excluded = np.array([[0, -1], [3, 3], [-1, -1], [2, 5], [11, 4], [7, -1]])
+    assert top_k_shared(row, signs, 5, 2024, excluded).tolist() == [
+        [2, 10, 5, 4, 9],
+        [8, 7, 1, 6, 11],
+        [7, 6, 11, 3, 10],
+        [0, 10, 9, 4, 11],
+        [0, 5, 2, 10, 9],
+        [8, 3, 6, 1, 11],
+    ]
+    assert top_k_shared(row, signs, 5, 2024).tolist() == [
+        [5, 0, 10, 2, 4],
+        [3, 8, 7, 1, 6],
+        [7, 6, 11, 3, 10],
+        [5, 2, 10, 0, 4],
+        [0, 5, 2, 10, 9],
+        [8, 3, 7, 1, 6],
+    ]
+    assert random_k_items(3, 12, 4, 7).tolist() == [[3, 5, 7, 9], [9, 3, 5, 11], [6, 10, 7, 2]]
