@@ -22,6 +22,7 @@ from __future__ import annotations
 import io
 import math
 import time
+from collections.abc import Callable
 
 import matplotlib
 
@@ -458,7 +459,9 @@ class MapPanel:
         return _png([[self.panel.rgba(key=colour_range)]])
 
 
-def _use_png(model: RecsysExplorer, make: type) -> bytes:
+def _use_png(
+    model: RecsysExplorer, make: Callable[[], MetricPanels | HistogramPanel | MapPanel]
+) -> bytes:
     """The PNG of ``make()``'s panel(s) for ``model``, redrawn only when the model changed.
 
     The panel object lives as long as the component shows this model (Reset makes new ones);
