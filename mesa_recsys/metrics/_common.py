@@ -1,15 +1,15 @@
-"""Helpers shared by the metrics: input checks, user subsets, sets of items, Jaccard.
+"""Helpers shared by the metrics: input checks, user subsets, pairs, factors of the scores.
 
 Everything here works on whole arrays; nothing builds a dense users × items matrix.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-from scipy import sparse
 
 from mesa_recsys import matrix_ops as mo
 
@@ -131,55 +131,6 @@ def check_pairs_in_range(pairs: np.ndarray, num_users: int) -> None:
         )
 
 
-def item_sets(
-    users: np.ndarray, items: np.ndarray, num_users: int, num_items: int
-) -> sparse.csr_matrix:
-    """U×I 0/1 CSR matrix with a 1 at each (user, item); entries with item < 0 are dropped."""
-    keep = items >= 0
-    users, items = users[keep], items[keep]
-    data = np.ones(users.size, dtype=np.float64)
-    sets = sparse.csr_matrix((data, (users, items)), shape=(num_users, num_items))
-    sets.sum_duplicates()
-    sets.data[:] = 1.0
-    return sets
-
-
-def union_sets(sets: sparse.csr_matrix, other: sparse.csr_matrix) -> sparse.csr_matrix:
-    """Element-wise OR of two 0/1 matrices, grown to the larger shape."""
-    shape = (max(sets.shape[0], other.shape[0]), max(sets.shape[1], other.shape[1]))
-    out = resize(sets, shape) + resize(other, shape)
-    out.data[:] = 1.0
-    return out.tocsr()
-
-
-def resize(matrix: sparse.csr_matrix, shape: tuple[int, int]) -> sparse.csr_matrix:
-    """A copy of ``matrix`` with zero rows/columns appended up to ``shape``."""
-    if matrix.shape == shape:
-        return matrix
-    out = sparse.csr_matrix(matrix, copy=True)
-    out.resize(shape)
-    return out
-
-
-def pair_jaccard(sets: sparse.csr_matrix, pairs: np.ndarray) -> np.ndarray:
-    """Jaccard index |S_a ∩ S_b| / |S_a ∪ S_b| of each pair of rows of a 0/1 matrix.
-
-    Args:
-        sets: U×I 0/1 CSR matrix; row u is user u's set of items.
-        pairs: P×2 user indices.
-
-    Returns:
-        length-P floats; NaN where both sets are empty (the index is undefined there).
-    """
-    a, b = pairs[:, 0], pairs[:, 1]
-    sizes = np.asarray(sets.sum(axis=1)).ravel()
-    inter = np.asarray(sets[a].multiply(sets[b]).sum(axis=1)).ravel()
-    union = sizes[a] + sizes[b] - inter
-    out = np.full(a.size, np.nan)
-    np.divide(inter, union, out=out, where=union > 0)
-    return out
-
-
 def mean_or_nan(values: np.ndarray) -> float:
     """Mean of the finite entries, or NaN when there are none."""
     finite = values[np.isfinite(values)]
@@ -192,20 +143,54 @@ def dense_columns(matrix: Any, cols: np.ndarray) -> np.ndarray:
     return np.asarray(mo.to_dense(sub), dtype=float)
 
 
+#: Attribute of a score component holding what :func:`inner_product_factors` derived from
+#: its factors, with the factors it was derived from (a new ``set_factors`` replaces them).
+_FACTORS_ATTR = "_mesa_recsys_unit_factors"
+
+
+def derived_from_factors(scores: Any) -> dict | None:
+    """Per-factors cache on a score component (None when the scores are not factors)."""
+    factors = getattr(scores, "_factors", None)
+    if factors is None or getattr(scores, "explicit", True):
+        return None
+    cached = getattr(scores, _FACTORS_ATTR, None)
+    if cached is not None and cached[0] is factors:
+        return cached[1]
+    derived: dict = {}
+    users, items, score_fn = factors
+    if score_fn is mo.inner_product and (
+        isinstance(users, np.ndarray) and isinstance(items, np.ndarray)
+    ):
+        derived["factors"] = (mo.normalize_matrix(users), np.asarray(items, dtype=float))
+    with contextlib.suppress(AttributeError):  # an object that takes no attributes: no cache
+        setattr(scores, _FACTORS_ATTR, (factors, derived))
+    return derived
+
+
 def inner_product_factors(scores: Any) -> tuple[np.ndarray, np.ndarray] | None:
     """(row-normalised users, items) when ``scores`` are T-RECS's default inner product.
 
     None when the scores are an explicit matrix, a custom ``score_fn`` or sparse factors.
+    Computed once per set of factors (kept on the component until ``set_factors`` gives it
+    new ones); callers must not modify the arrays.
     """
-    factors = getattr(scores, "_factors", None)
-    if factors is None or getattr(scores, "explicit", True):
+    derived = derived_from_factors(scores)
+    return None if derived is None else derived.get("factors")
+
+
+def item_major_factors(scores: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """(row-normalised users, items as a contiguous I×A array), as :func:`inner_product_factors`.
+
+    The item-major copy puts each item's attributes side by side, for kernels that score a
+    few items per user.
+    """
+    derived = derived_from_factors(scores)
+    if derived is None or "factors" not in derived:
         return None
-    users, items, score_fn = factors
-    if score_fn is not mo.inner_product or not (
-        isinstance(users, np.ndarray) and isinstance(items, np.ndarray)
-    ):
-        return None
-    return mo.normalize_matrix(users), np.asarray(items, dtype=float)
+    if "item_major" not in derived:
+        users, items = derived["factors"]
+        derived["item_major"] = (users, np.ascontiguousarray(items.T))
+    return derived["item_major"]
 
 
 def scores_of_items(

@@ -15,6 +15,7 @@ import numpy as np
 from scipy import sparse
 
 from mesa_recsys import matrix_ops as mo
+from mesa_recsys.metrics import _kernels
 from mesa_recsys.metrics._common import (
     UserSubset,
     block_rows,
@@ -39,6 +40,12 @@ __all__ = [
 def _rows(recommender: Any, users: UserSubset) -> np.ndarray:
     idx = resolve_users(users, recommender)
     return np.arange(recommender.num_users) if idx is None else idx
+
+
+def _of_users(values: np.ndarray, recommender: Any, users: UserSubset) -> np.ndarray:
+    """The rows of a per-user array that belong to ``users`` (the array itself for all)."""
+    idx = resolve_users(users, recommender)
+    return values if idx is None else values[idx]
 
 
 class AverageFeatureScoreRange(Measurement):
@@ -79,11 +86,14 @@ class AverageFeatureScoreRange(Measurement):
             self.observe(None)
             return
         rows = _rows(recommender, self.users)
+        items_hat = mo.extract_value(recommender.items_hat)
+        if not self.per_feature:
+            self.observe(_global_range(items_hat, shown, rows))
+            return
         rows = rows[(shown[rows] >= 0).all(axis=1)]
         if rows.size == 0:
             self.observe(float("nan"))
             return
-        items_hat = mo.extract_value(recommender.items_hat)
         # item-major dense copy of the attributes of the items shown (n_distinct × A)
         used, inverse = np.unique(shown[rows], return_inverse=True)
         attrs = np.asarray(mo.to_dense(items_hat[:, used]), dtype=float).T
@@ -92,12 +102,33 @@ class AverageFeatureScoreRange(Measurement):
         step = block_rows(shown.shape[1] * attrs.shape[1])
         for start in range(0, rows.size, step):
             lists = attrs[inverse[start : start + step]]  # b × N × A
-            if self.per_feature:
-                ranges = (lists.max(axis=1) - lists.min(axis=1)).mean(axis=1)
-            else:
-                ranges = lists.max(axis=(1, 2)) - lists.min(axis=(1, 2))
+            ranges = (lists.max(axis=1) - lists.min(axis=1)).mean(axis=1)
             total += float(ranges.sum())
         self.observe(total / rows.size)
+
+
+def _global_range(items_hat: Any, shown: np.ndarray, rows: np.ndarray) -> float:
+    """T-RECS's AFSR: mean over ``rows`` of max − min of ``items_hat`` over the list's items.
+
+    The largest and smallest attribute of every item are taken once (A×I), then each list
+    needs only its N items' two numbers. Users whose list has padding are left out; NaN
+    when none is left.
+    """
+    if sparse.issparse(items_hat):  # implicit zeros count, as in the dense matrix
+        item_max = items_hat.max(axis=0).toarray().ravel()
+        item_min = items_hat.min(axis=0).toarray().ravel()
+    else:
+        dense = np.asarray(items_hat, dtype=float)
+        item_max, item_min = dense.max(axis=0), dense.min(axis=0)
+    ranges, _ = _kernels.list_ranges(item_max, item_min, shown, rows)
+    if ranges.size == 0:
+        return float("nan")
+    total = 0.0
+    # summed in the blocks the users × items × attributes version summed them in
+    step = block_rows(shown.shape[1] * items_hat.shape[0])
+    for start in range(0, ranges.size, step):
+        total += float(ranges[start : start + step].sum())
+    return total / ranges.size
 
 
 class CatalogCoverage(Measurement):
@@ -143,10 +174,10 @@ class CatalogCoverage(Measurement):
         if source is None:
             self.observe(None)
             return
-        items = source[_rows(recommender, self.users)].ravel()
+        items = _of_users(source, recommender, self.users)
         num_items = recommender.num_items
         now = np.zeros(num_items, dtype=bool)
-        now[items[items >= 0]] = True
+        _kernels.mark_items(items, now)
         if self.cumulative:
             reached = np.zeros(num_items, dtype=bool)
             reached[: self._reached.size] = self._reached
@@ -219,7 +250,7 @@ class ItemPopularityGini(Measurement):
         if self.cumulative and self.users is None:
             counts = np.asarray(recommender.items.interaction_counts)
         else:
-            chosen = inter[_rows(recommender, self.users)]
+            chosen = _of_users(inter, recommender, self.users)
             counts = np.bincount(chosen[chosen >= 0], minlength=num_items)
             if self.cumulative:
                 counts[: self._counts.size] += self._counts
@@ -300,15 +331,17 @@ class MeanPairwiseDistance(Measurement):
         if inter is None:
             self.observe(None)
             return
-        chosen = inter[_rows(recommender, self.users)]
+        chosen = _of_users(inter, recommender, self.users)
         chosen = chosen[chosen >= 0]
         if chosen.size < 2:
             self.observe(float("nan"))
             return
         source = recommender.items if self.attributes == "true" else recommender.items_hat
         matrix = mo.extract_value(source)
-        # distinct items once, then weight by how many users chose each
-        used, counts = np.unique(chosen, return_counts=True)
+        # distinct items once (ascending), then weight by how many users chose each
+        counts = np.bincount(chosen)
+        used = np.flatnonzero(counts)
+        counts = counts[used]
         vectors = np.asarray(mo.to_dense(matrix[:, used]), dtype=float).T
         self.observe(_weighted_mean_pairwise_distance(vectors, counts, self.metric))
 

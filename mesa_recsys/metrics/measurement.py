@@ -8,6 +8,7 @@ A :class:`Measurement` has a ``name`` and a ``measure(recommender)`` method that
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,7 @@ from mesa_recsys import matrix_ops as mo
 from mesa_recsys.metrics._common import (
     UserSubset,
     check_user_subset,
+    derived_from_factors,
     inner_product_factors,
     resolve_users,
 )
@@ -186,7 +188,7 @@ class MSEMeasurement(Measurement, Diagnostics):
         per_user = np.empty(count) if diagnose else None
         if count == 0:
             return float("nan")
-        fast = _factor_mse(pred, true, idx, diagnose)
+        fast = _factor_mse(pred, true, idx, diagnose, recommender)
         if fast is not None:
             total, gaps = fast
             if gaps is not None:
@@ -212,8 +214,13 @@ class MSEMeasurement(Measurement, Diagnostics):
         self.observe(self._mse(recommender))
 
 
+#: Attribute of the model holding its last factor-form MSE (see :func:`_factor_mse`): MSE and
+#: RMSE on the same scores and users share one computation.
+_MSE_ATTR = "_mesa_recsys_factor_mse"
+
+
 def _factor_mse(
-    pred: Any, true: Any, idx: np.ndarray | None, diagnose: bool
+    pred: Any, true: Any, idx: np.ndarray | None, diagnose: bool, owner: Any = None
 ) -> tuple[float, np.ndarray | None] | None:
     """Σ(P − T)² over the users ``idx`` without forming P or T, when both are inner products.
 
@@ -222,24 +229,59 @@ def _factor_mse(
     O((U + I)·A·A*) instead of O(U·I·A). Returns None (use the block path) when the scores
     are not both dense inner products, or when the sum is so small next to Σ P² + Σ T² that
     the subtraction would lose it (a near-perfect recommender).
+
+    The result is kept on ``owner`` (the model) with the factors and users it came from, so
+    the next call on the same scores (RMSE after MSE) reuses it; Σ T², which changes only
+    with the true scores, is kept on the true-score component.
     """
     pf, tf = inner_product_factors(pred), inner_product_factors(true)
     if pf is None or tf is None:
         return None
+    key = (pred._factors, true._factors)
+    cached = getattr(owner, _MSE_ATTR, None)
+    if (
+        cached is not None
+        and all(a is b for a, b in zip(cached[0], key, strict=True))
+        and cached[2] >= diagnose
+        and _same_users(cached[1], idx)
+    ):
+        return cached[3]
     (u, i), (v, j) = pf, tf
     if idx is not None:
         u, v = u[idx], v[idx]
     pp = float(np.sum((u.T @ u) * (i @ i.T)))
     pt = float(np.sum((u.T @ v) * (i @ j.T)))
-    tt = float(np.sum((v.T @ v) * (j @ j.T)))
+    tt = _true_square_sum(true, v, j, idx)
     total = pp - 2.0 * pt + tt
-    if not total > 1e-6 * (pp + tt):
-        return None
-    gaps = None
-    if diagnose:
-        gap = u @ i.mean(axis=1) - v @ j.mean(axis=1)
-        gaps = gap * gap
-    return total, gaps
+    result = None
+    if total > 1e-6 * (pp + tt):
+        gaps = None
+        if diagnose:
+            gap = u @ i.mean(axis=1) - v @ j.mean(axis=1)
+            gaps = gap * gap
+        result = (total, gaps)
+    with contextlib.suppress(AttributeError):
+        setattr(owner, _MSE_ATTR, (key, None if idx is None else idx.copy(), diagnose, result))
+    return result
+
+
+def _same_users(cached: np.ndarray | None, idx: np.ndarray | None) -> bool:
+    if cached is None or idx is None:
+        return cached is None and idx is None
+    return np.array_equal(cached, idx)
+
+
+def _true_square_sum(true: Any, v: np.ndarray, j: np.ndarray, idx: np.ndarray | None) -> float:
+    """Σ (V̂ᵀV̂) ∘ (JJᵀ): kept on the true scores for all users (they rarely change)."""
+    if idx is not None:
+        return float(np.sum((v.T @ v) * (j @ j.T)))
+    derived = derived_from_factors(true)
+    if derived is not None and "square_sum" in derived:
+        return derived["square_sum"]
+    tt = float(np.sum((v.T @ v) * (j @ j.T)))
+    if derived is not None:
+        derived["square_sum"] = tt
+    return tt
 
 
 class RMSEMeasurement(MSEMeasurement):

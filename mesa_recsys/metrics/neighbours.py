@@ -25,6 +25,7 @@ import numpy as np
 from scipy import sparse
 
 from mesa_recsys import matrix_ops as mo
+from mesa_recsys.metrics import _kernels
 from mesa_recsys.metrics._common import block_rows, check_choice
 
 __all__ = ["TIE_TOLERANCE", "PartnerIndex", "most_similar_users"]
@@ -37,6 +38,10 @@ TIE_TOLERANCE = 1e-12
 MANY_TIES = 64
 
 TIES = ("random", "lowest")
+
+#: Similarities scanned per block when pairing (4 MiB of float64: the block stays in cache
+#: between the matrix product that writes it and the scan that reads it).
+SCAN_CELLS = 1 << 19
 
 
 def _unit_profiles(profiles: Any) -> Any:
@@ -99,33 +104,43 @@ class PartnerIndex:
         self.low_other = np.full(num_groups, num_users, dtype=np.int64)
         self.self_tied = np.zeros(num_groups, dtype=bool)
         self.many = np.zeros(num_groups, dtype=bool)
-        tied = []
         counts = np.zeros(num_groups, dtype=np.int64)
-        for rows, ties in self._tie_blocks(wanted):
-            cols_other = ties.copy()
-            cols_other[np.arange(rows.size), rows] = False
-            firsts = np.where(cols_other, self.first[None, :], num_users)
-            self.low_other[rows] = firsts.min(axis=1)
-            self.self_tied[rows] = ties[np.arange(rows.size), rows]
-            n = ties.sum(axis=1)
-            self.many[rows] = n > MANY_TIES
-            keep = ~self.many[rows]
-            r, c = np.nonzero(ties[keep])
+        alone = self.sizes == 1
+        many_ties = MANY_TIES
+        tied = []
+        for rows, sims in self._sim_blocks(wanted, SCAN_CELLS):
+            cols, n, low, own = _kernels.scan_ties(
+                sims, rows, alone, self.first, TIE_TOLERANCE, num_users, many_ties
+            )
+            self.low_other[rows] = low
+            self.self_tied[rows] = own
+            self.many[rows] = n > many_ties
+            keep = n <= many_ties
             counts[rows[keep]] = n[keep]
-            tied.append((rows[keep][r], c))
-        order_rows = np.concatenate([t[0] for t in tied]) if tied else np.empty(0, np.int64)
-        order_cols = np.concatenate([t[1] for t in tied]) if tied else np.empty(0, np.int64)
-        order = np.argsort(order_rows, kind="stable")
-        self.tied = order_cols[order]
+            cols = cols[keep]
+            tied.append(cols[np.arange(cols.shape[1]) < n[keep][:, None]])
+        self.tied = np.concatenate(tied) if tied else np.empty(0, np.int64)
         self.indptr = np.concatenate([[0], np.cumsum(counts)])
+
+    def _sim_blocks(
+        self, groups: np.ndarray, max_cells: int | None = None
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(groups, their similarities with every group) for blocks of ``groups``."""
+        num_groups = self.sizes.size
+        step = block_rows(num_groups)
+        if max_cells is not None:
+            step = min(step, max(1, max_cells // max(1, num_groups)))
+        for begin in range(0, groups.size, step):
+            rows = groups[begin : begin + step]
+            sims = self.unit[rows] @ self.unit.T
+            if sparse.issparse(sims):
+                sims = sims.toarray()
+            yield rows, np.asarray(sims, dtype=float)
 
     def _tie_blocks(self, groups: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """(groups, tie mask over all groups) for blocks of ``groups``."""
-        num_groups = self.sizes.size
-        step = block_rows(num_groups)
-        for begin in range(0, groups.size, step):
-            rows = groups[begin : begin + step]
-            sims = np.array(mo.to_dense(self.unit[rows] @ self.unit.T), dtype=float)
+        for rows, block in self._sim_blocks(groups):
+            sims = block.copy()
             alone = self.sizes[rows] == 1
             sims[np.flatnonzero(alone), rows[alone]] = -np.inf  # nobody else has this profile
             best = sims.max(axis=1, keepdims=True)
@@ -171,21 +186,25 @@ class PartnerIndex:
         A tied group is picked with probability proportional to how many candidates it holds
         (its size, less one for the user's own group), then a member of it uniformly.
         """
-        g = self.group[users]
-        row = np.searchsorted(row_groups, g)  # row_groups is sorted
         owner = np.repeat(row_groups, np.diff(indptr))
         weights = self.sizes[tied] - (tied == owner)
         cum = np.concatenate([[0], np.cumsum(weights)])
-        lo, hi = cum[indptr[row]], cum[indptr[row + 1]]
-        target = lo + rng.random(users.size) * (hi - lo)
-        idx = np.searchsorted(cum, target, side="right") - 1
-        idx = np.clip(idx, indptr[row], indptr[row + 1] - 1)
-        h = tied[idx]
-        same = h == g
-        span = self.sizes[h] - same
-        k = np.minimum((rng.random(users.size) * span).astype(np.int64), span - 1)
-        k = k + (same & (k >= self.position[users]))
-        return self.members[self.start[h] + k]
+        u1 = rng.random(users.size)
+        u2 = rng.random(users.size)
+        return _kernels.draw_partners(
+            users,
+            self.group,
+            row_groups,
+            indptr,
+            cum,
+            tied,
+            self.sizes,
+            self.start,
+            self.members,
+            self.position,
+            u1,
+            u2,
+        )
 
 
 def most_similar_users(

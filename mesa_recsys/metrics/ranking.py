@@ -8,8 +8,12 @@
   Kekäläinen 2002, "Cumulated gain-based evaluation of IR techniques", for DCG).
 
 Scores are read a block of users at a time; no U×I matrix is built beyond what the model
-already holds. The true side of NDCG@k / recall@k (each user's true top k) is kept on the
-model until the true scores change, and the two metrics share one pass per step.
+already holds. With T-RECS's inner-product scores only the scores that matter are
+computed, in compiled loops (:mod:`mesa_recsys.metrics._kernels`): the listed items' for
+:class:`RecallMeasurement`, the ranked items' true scores for NDCG@k. The true side of
+NDCG@k / recall@k (each user's true top k) is kept on the model until the true scores
+change, and the two metrics share one pass per step. What remains is the model's top k
+over the whole catalogue: as costly as the recommender's own ranking, once per step.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import numpy as np
 
 from mesa_recsys import matrix_ops as mo
 from mesa_recsys import topk
+from mesa_recsys.metrics import _kernels
 from mesa_recsys.metrics._common import (
     UserSubset,
     block_rows,
@@ -30,6 +35,7 @@ from mesa_recsys.metrics._common import (
     current_interactions,
     current_items_shown,
     inner_product_factors,
+    item_major_factors,
     resolve_users,
     scores_of_items,
 )
@@ -154,27 +160,30 @@ class RecallMeasurement(Measurement):
         if inter is None or shown is None:
             self.observe(None)
             return
-        hits = 0
-        counted = 0
         pred = recommender.predicted_scores
-        factors = inner_product_factors(pred)
+        factors = item_major_factors(pred)
+        if factors is not None:  # scores of the listed items only, in one compiled pass
+            idx = resolve_users(self.users, recommender)
+            rows = np.arange(recommender.num_users) if idx is None else idx
+            hits = _kernels.chosen_in_top_k_factors(*factors, shown, inter, rows, self.k)
+            counted = int(np.count_nonzero(hits >= 0))
+            found = int(np.count_nonzero(hits == 1))
+            self.observe(found / counted if counted else float("nan"))
+            return
+        found = 0
+        counted = 0
         for block in _subset_blocks(recommender, self.users, recommender.num_items):
             valid = (inter[block] >= 0) & (shown[block] >= 0).all(axis=1)
             if not valid.any():
                 continue
             rows = block[valid]
-            chosen = inter[rows]
             lists = shown[rows]
-            scores = scores_of_items(pred, factors, rows, lists)
-            top = np.take_along_axis(lists, top_k_by_score(scores, self.k), axis=1)
-            hits += int(np.count_nonzero((top == chosen[:, None]).any(axis=1)))
+            scores = scores_of_items(pred, None, rows, lists)
+            found += int(
+                np.count_nonzero(_kernels.chosen_in_top_k(scores, lists, inter[rows], self.k))
+            )
             counted += rows.size
-        self.observe(hits / counted if counted else float("nan"))
-
-
-def _recall_block(k: int, ranked: np.ndarray, ideal: np.ndarray) -> np.ndarray:
-    hit = (ranked[:, :, None] == ideal[:, None, :]).any(axis=2)
-    return hit.sum(axis=1) / k
+        self.observe(found / counted if counted else float("nan"))
 
 
 def _score_state(scores: Any) -> tuple:
@@ -253,43 +262,37 @@ class _TrueRanking(Measurement):
         cached_key, cached = getattr(recommender, _CACHE_ATTR, (None, None))
         if cached_key is not None and all(a is b for a, b in zip(cached_key, key, strict=True)):
             return cached
-        ideal_all, idcg_all, lowest_all = self._true_side(recommender, true_scores)
-        true_factors = inner_product_factors(true_scores)
+        ideal, idcg, lowest = self._true_side(recommender, true_scores)
         discount = 1.0 / np.log2(np.arange(2, self.k + 2))
-        ranked_all = None
+        idx = resolve_users(self.users, recommender)
+        num_users, num_items = recommender.num_users, recommender.num_items
+        rows = np.arange(num_users) if idx is None else idx
         if shown is None:
-            idx = resolve_users(self.users, recommender)
-            num_users, num_items = recommender.num_users, recommender.num_items
-            ranked_all = predicted_top_k(pred, idx, num_users, num_items, self.k)
-        ndcg, recall = [], []
-        offset = 0
-        for block in _subset_blocks(recommender, self.users, recommender.num_items):
-            rows = block
-            part = slice(offset, offset + rows.size)
-            offset += rows.size
-            ideal, idcg, lowest = ideal_all[part], idcg_all[part], lowest_all[part]
-            if ranked_all is not None:
-                ranked = ranked_all[part]
-            else:
-                ranked = shown[rows, : self.k]
-                keep = (ranked >= 0).all(axis=1)
-                rows, ranked, ideal, idcg, lowest = (
-                    rows[keep],
-                    ranked[keep],
-                    ideal[keep],
-                    idcg[keep],
-                    lowest[keep],
-                )
-            gains = scores_of_items(true_scores, true_factors, rows, ranked) - lowest[:, None]
-            dcg = gains @ discount
-            values = np.full(rows.size, np.nan)
-            np.divide(dcg, idcg, out=values, where=idcg > 0)
-            ndcg.append(values)
-            recall.append(_recall_block(self.k, ranked, ideal))
-        result = {
-            "ndcg": np.concatenate(ndcg) if ndcg else np.empty(0),
-            "recall": np.concatenate(recall) if recall else np.empty(0),
-        }
+            ranked = predicted_top_k(pred, idx, num_users, num_items, self.k)
+        else:
+            ranked = shown[rows, : self.k]
+            keep = (ranked >= 0).all(axis=1)
+            rows, ranked, ideal, idcg, lowest = (
+                rows[keep],
+                ranked[keep],
+                ideal[keep],
+                idcg[keep],
+                lowest[keep],
+            )
+        true_factors = item_major_factors(true_scores)
+        if true_factors is not None:  # only the ranked items' true scores are computed
+            ndcg, recall = _kernels.ndcg_recall_factors(
+                *true_factors, rows, ranked, ideal, idcg, lowest, discount
+            )
+        else:
+            gains = np.empty(ranked.shape)
+            step = block_rows(num_items)
+            for start in range(0, rows.size, step):
+                part = slice(start, start + step)
+                gains[part] = scores_of_items(true_scores, None, rows[part], ranked[part])
+            gains -= lowest[:, None]
+            ndcg, recall = _kernels.ndcg_recall_gains(gains, ranked, ideal, idcg, discount)
+        result = {"ndcg": ndcg, "recall": recall}
         with contextlib.suppress(AttributeError):  # a model that takes no attributes: no cache
             setattr(recommender, _CACHE_ATTR, (key, result))
         return result

@@ -20,6 +20,7 @@ import numpy as np
 from scipy import sparse
 
 from mesa_recsys import matrix_ops as mo
+from mesa_recsys.metrics import _kernels
 from mesa_recsys.metrics._common import (
     UserSubset,
     check_choice,
@@ -28,11 +29,8 @@ from mesa_recsys.metrics._common import (
     check_user_subset,
     current_interactions,
     current_items_shown,
-    item_sets,
     mean_or_nan,
-    pair_jaccard,
     resolve_users,
-    union_sets,
 )
 from mesa_recsys.metrics.diagnostics import Diagnostics
 from mesa_recsys.metrics.measurement import Measurement
@@ -47,16 +45,31 @@ __all__ = [
 
 
 class _CumulativeInteractions:
-    """Each user's set of items interacted with since the metric was first measured."""
+    """Each user's set of items interacted with since the metric was first measured.
+
+    Kept as sorted CSR rows (see :mod:`mesa_recsys.metrics._kernels`): a step adds at most
+    one item per user, in one pass over the sets, and a pair's Jaccard index is one merge
+    of two short sorted rows.
+    """
 
     def __init__(self) -> None:
-        self.sets: sparse.csr_matrix | None = None
+        self.indptr = np.zeros(1, dtype=np.int64)
+        self.indices = np.empty(0, dtype=np.int32)
+        self.added = np.empty(0, dtype=np.int64)
 
-    def update(self, recommender: Any, inter: np.ndarray) -> sparse.csr_matrix:
-        users = np.arange(inter.size)
-        new = item_sets(users, inter, recommender.num_users, recommender.num_items)
-        self.sets = new if self.sets is None else union_sets(self.sets, new)
-        return self.sets
+    def update(self, inter: np.ndarray) -> _CumulativeInteractions:
+        """Add this step's interactions (one item per user, ``-1`` = none).
+
+        ``added`` then holds, per user, the item that was new to the set (``-1``: none).
+        """
+        self.indptr, self.indices, self.added = _kernels.add_to_sets(
+            self.indptr, self.indices, inter
+        )
+        return self
+
+    def jaccard(self, pairs: np.ndarray) -> np.ndarray:
+        """Jaccard index of the pairs' sets (NaN where both are empty)."""
+        return _kernels.set_jaccard(self.indptr, self.indices, pairs)
 
 
 class InteractionSimilarity(Measurement, Diagnostics):
@@ -93,17 +106,24 @@ class InteractionSimilarity(Measurement, Diagnostics):
         self.diagnostics = bool(diagnostics)
         self.pairs = check_pairs(pairs)
         self._history = _CumulativeInteractions()
+        self._common = np.zeros(self.pairs.shape[0], dtype=np.int64)
         self.last_pair_values: np.ndarray | None = None
 
     def measure(self, recommender: Any) -> None:
-        """Add this step's interactions to the sets and observe the mean Jaccard index."""
+        """Add this step's interactions to the sets and observe the mean Jaccard index.
+
+        The pairs are fixed, so their intersection sizes are kept and grown by this step's
+        new items (see :func:`~mesa_recsys.metrics._kernels.grow_intersections`).
+        """
         inter = current_interactions(recommender)
         if inter is None:
             self.observe(None)
             return
         check_pairs_in_range(self.pairs, recommender.num_users)
-        sets = self._history.update(recommender, inter)
-        self.last_pair_values = pair_jaccard(sets, self.pairs)
+        sets = self._history.update(inter)
+        self.last_pair_values = _kernels.grow_intersections(
+            sets.indptr, sets.indices, sets.added, self.pairs, self._common
+        )
         self.observe(mean_or_nan(self.last_pair_values))
         if self.diagnostics:
             self.diagnose(self.last_pair_values)
@@ -138,9 +158,7 @@ class RecSimilarity(Measurement):
             self.observe(None)
             return
         check_pairs_in_range(self.pairs, recommender.num_users)
-        users = np.repeat(np.arange(shown.shape[0]), shown.shape[1])
-        sets = item_sets(users, shown.ravel(), recommender.num_users, recommender.num_items)
-        self.last_pair_values = pair_jaccard(sets, self.pairs)
+        self.last_pair_values = _kernels.list_jaccard(shown, self.pairs)
         self.observe(mean_or_nan(self.last_pair_values))
 
 
@@ -230,7 +248,7 @@ class SimilarUserJaccard(Measurement):
         self._index = (profiles.copy(), idx.copy(), index)
         return index
 
-    def _reference_sets(self, recommender: Any) -> sparse.csr_matrix | None:
+    def _reference_sets(self, recommender: Any) -> _CumulativeInteractions | None:
         ref = self.relative_to
         if ref is None:
             return None
@@ -248,7 +266,7 @@ class SimilarUserJaccard(Measurement):
         inter = current_interactions(ref)
         if inter is None:
             return None
-        return self._reference_history.update(ref, inter)
+        return self._reference_history.update(inter)
 
     def measure(self, recommender: Any) -> None:
         """Update the sets, pair the users, observe the mean Jaccard index (or its change)."""
@@ -257,7 +275,7 @@ class SimilarUserJaccard(Measurement):
         if inter is None:
             self.observe(None)
             return
-        sets = self._history.update(recommender, inter)
+        sets = self._history.update(inter)
         idx = resolve_users(self.users, recommender)
         if idx is None:
             idx = np.arange(recommender.num_users)
@@ -269,9 +287,9 @@ class SimilarUserJaccard(Measurement):
             index.lowest() if self.ties == "lowest" else index.draw(self._generator(recommender))
         )
         self.last_pairs = np.column_stack([idx, partners])
-        value = mean_or_nan(pair_jaccard(sets, self.last_pairs))
+        value = mean_or_nan(sets.jaccard(self.last_pairs))
         if self.relative_to is not None:
             if reference is None:
                 raise ValueError("relative_to: the reference model has not interacted yet")
-            value -= mean_or_nan(pair_jaccard(reference, self.last_pairs))
+            value -= mean_or_nan(reference.jaccard(self.last_pairs))
         self.observe(value)
