@@ -31,8 +31,10 @@ __all__ = [
     "set_jaccard",
 ]
 
-#: Below this many pairs or users a kernel runs on one thread (waking threads costs more).
-SERIAL_WORK = 1 << 14
+#: Below this much work (about one unit per score or set entry touched) a kernel runs on one
+#: thread. The per-user loops of one measurement take a few milliseconds at 10,000 users;
+#: on a small shared machine, waking a thread pool for them costs more than it saves.
+SERIAL_WORK = 1 << 22
 
 
 def _pick(parallel_fn, serial_fn, work: int):
@@ -156,7 +158,7 @@ def set_jaccard(indptr: np.ndarray, indices: np.ndarray, pairs: np.ndarray) -> n
     a = np.ascontiguousarray(pairs[:, 0], dtype=np.int64)
     b = np.ascontiguousarray(pairs[:, 1], dtype=np.int64)
     out = np.empty(a.size)
-    _pick(_set_jaccard_par, _set_jaccard_ser, a.size)(
+    _pick(_set_jaccard_par, _set_jaccard_ser, indices.size + a.size * 8)(
         np.asarray(indptr, dtype=np.int64), np.asarray(indices, dtype=np.int32), a, b, out
     )
     return out
@@ -229,7 +231,7 @@ def grow_intersections(
     a = np.ascontiguousarray(pairs[:, 0], dtype=np.int64)
     b = np.ascontiguousarray(pairs[:, 1], dtype=np.int64)
     out = np.empty(a.size)
-    _pick(_grow_intersections_par, _grow_intersections_ser, a.size)(
+    _pick(_grow_intersections_par, _grow_intersections_ser, a.size * 8)(
         np.asarray(indptr, dtype=np.int64),
         np.asarray(indices, dtype=np.int32),
         np.asarray(added, dtype=np.int64),
@@ -306,7 +308,7 @@ def list_jaccard(shown: np.ndarray, pairs: np.ndarray) -> np.ndarray:
     b = np.ascontiguousarray(pairs[:, 1], dtype=np.int64)
     num_words = (int(shown.max(initial=0)) >> 6) + 1
     out = np.empty(a.size)
-    kernel = _pick(_list_jaccard_par, _list_jaccard_ser, a.size * shown.shape[1] // 8)
+    kernel = _pick(_list_jaccard_par, _list_jaccard_ser, a.size * shown.shape[1] * 4)
     kernel(shown, a, b, num_words, out)
     return out
 
@@ -512,7 +514,7 @@ def chosen_in_top_k_factors(
     _check_ids(shown, items_t.shape[0], "item")
     hits = np.empty(rows.size, dtype=np.int8)
     work = rows.size * shown.shape[1] * max(1, users.shape[1])
-    _pick(_chosen_factors_par, _chosen_factors_ser, work // 16)(
+    _pick(_chosen_factors_par, _chosen_factors_ser, work)(
         np.ascontiguousarray(users, dtype=np.float64),
         np.ascontiguousarray(items_t, dtype=np.float64),
         np.ascontiguousarray(shown, dtype=np.int64),
@@ -659,7 +661,7 @@ def ndcg_recall_factors(
     b = ranked.shape[0]
     ndcg, recall = np.empty(b), np.empty(b)
     work = ranked.size * max(1, users.shape[1])
-    _pick(_factors_par, _factors_ser, work // 16)(
+    _pick(_factors_par, _factors_ser, work)(
         np.ascontiguousarray(users, dtype=np.float64),
         np.ascontiguousarray(items_t, dtype=np.float64),
         np.ascontiguousarray(rows, dtype=np.int64),
@@ -743,7 +745,7 @@ def scan_ties(
     counts = np.empty(b, dtype=np.int64)
     low_other = np.empty(b, dtype=np.int64)
     self_tied = np.empty(b, dtype=np.bool_)
-    _pick(_scan_ties_par, _scan_ties_ser, sims.size // 64)(
+    _pick(_scan_ties_par, _scan_ties_ser, sims.size)(
         sims,
         np.ascontiguousarray(rows, dtype=np.int64),
         best,
