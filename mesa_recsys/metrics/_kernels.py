@@ -50,48 +50,57 @@ def _check_ids(ids: np.ndarray, bound: int, what: str) -> None:
 # --- cumulative sets -------------------------------------------------------------------------
 
 
+#: Rows up to this long are searched by a branch-free scan rather than by bisection.
+SHORT_ROW = 32
+
+
 @numba.njit(cache=True)
 def _add_to_sets(indptr, indices, items):
+    # One pass: each row is copied into a buffer with room for one more item per row,
+    # the new item inserted in order.
     n_old = indptr.size - 1
     n = max(n_old, items.size)
-    new_ptr = np.zeros(n + 1, dtype=np.int64)
-    add = np.full(n, -1, dtype=np.int64)
+    new_ptr = np.empty(n + 1, dtype=np.int64)
+    new_idx = np.empty(indices.size + n, dtype=np.int32)
+    added = np.empty(n, dtype=np.int64)
+    out = 0
+    new_ptr[0] = 0
     for u in range(n):
         lo = indptr[u] if u < n_old else 0
         hi = indptr[u + 1] if u < n_old else 0
-        size = hi - lo
         item = items[u] if u < items.size else -1
+        at = -1
         if item >= 0:
-            # binary search for the first entry >= item
-            a, b = lo, hi
-            while a < b:
-                mid = (a + b) // 2
-                if indices[mid] < item:
-                    a = mid + 1
-                else:
-                    b = mid
+            # the first entry >= item: counted branch-free in a short row, else bisected
+            if hi - lo <= SHORT_ROW:
+                a = lo
+                for t in range(lo, hi):
+                    a += indices[t] < item
+            else:
+                a, b = lo, hi
+                while a < b:
+                    mid = (a + b) // 2
+                    if indices[mid] < item:
+                        a = mid + 1
+                    else:
+                        b = mid
             if a == hi or indices[a] != item:
-                add[u] = a  # insertion point
-                size += 1
-        new_ptr[u + 1] = new_ptr[u] + size
-    new_idx = np.empty(new_ptr[n], dtype=np.int32)
-    added = np.full(n, -1, dtype=np.int64)
-    for u in range(n):
-        lo = indptr[u] if u < n_old else 0
-        hi = indptr[u + 1] if u < n_old else 0
-        out = new_ptr[u]
-        at = add[u]
+                at = a
         if at < 0:
             for t in range(lo, hi):
                 new_idx[out + t - lo] = indices[t]
+            out += hi - lo
+            added[u] = -1
         else:
             for t in range(lo, at):
                 new_idx[out + t - lo] = indices[t]
-            new_idx[out + at - lo] = items[u]
-            added[u] = items[u]
+            new_idx[out + at - lo] = item
             for t in range(at, hi):
                 new_idx[out + t - lo + 1] = indices[t]
-    return new_ptr, new_idx, added
+            out += hi - lo + 1
+            added[u] = item
+        new_ptr[u + 1] = out
+    return new_ptr, new_idx[:out], added
 
 
 def add_to_sets(
@@ -115,30 +124,32 @@ def add_to_sets(
     )
 
 
-def _set_jaccard_py(indptr, indices, a, b, out):
+def _set_jaccard_py(indptr, indices, a, b, num_items, out):
+    # Marks the first set's items in a catalogue-sized array of bytes, counts the second
+    # set's marked items, clears the marks: branch-free, unlike a merge of the two rows.
     num_rows = indptr.size - 1
-    for p in numba.prange(a.size):
-        u = a[p]
-        v = b[p]
-        i = indptr[u] if u < num_rows else 0
-        i_end = indptr[u + 1] if u < num_rows else 0
-        j = indptr[v] if v < num_rows else 0
-        j_end = indptr[v + 1] if v < num_rows else 0
-        size = (i_end - i) + (j_end - j)
-        common = 0
-        while i < i_end and j < j_end:
-            x = indices[i]
-            y = indices[j]
-            if x == y:
-                common += 1
-                i += 1
-                j += 1
-            elif x < y:
-                i += 1
-            else:
-                j += 1
-        union = size - common
-        out[p] = common / union if union > 0 else np.nan
+    num_pairs = a.size
+    nchunks = max(1, min(num_pairs, 64))
+    for c in numba.prange(nchunks):
+        lo = (num_pairs * c) // nchunks
+        hi = (num_pairs * (c + 1)) // nchunks
+        mark = np.zeros(num_items, dtype=np.uint8)
+        for p in range(lo, hi):
+            u = a[p]
+            v = b[p]
+            i = indptr[u] if u < num_rows else 0
+            i_end = indptr[u + 1] if u < num_rows else 0
+            j = indptr[v] if v < num_rows else 0
+            j_end = indptr[v + 1] if v < num_rows else 0
+            for t in range(i, i_end):
+                mark[indices[t]] = 1
+            common = 0
+            for t in range(j, j_end):
+                common += mark[indices[t]]
+            for t in range(i, i_end):
+                mark[indices[t]] = 0
+            union = (i_end - i) + (j_end - j) - common
+            out[p] = common / union if union > 0 else np.nan
 
 
 _set_jaccard_par, _set_jaccard_ser = parallel_and_serial(_set_jaccard_py)
@@ -157,24 +168,13 @@ def set_jaccard(indptr: np.ndarray, indices: np.ndarray, pairs: np.ndarray) -> n
     """
     a = np.ascontiguousarray(pairs[:, 0], dtype=np.int64)
     b = np.ascontiguousarray(pairs[:, 1], dtype=np.int64)
+    indices = np.asarray(indices, dtype=np.int32)
+    num_items = int(indices.max(initial=0)) + 1
     out = np.empty(a.size)
     _pick(_set_jaccard_par, _set_jaccard_ser, indices.size + a.size * 8)(
-        np.asarray(indptr, dtype=np.int64), np.asarray(indices, dtype=np.int32), a, b, out
+        np.asarray(indptr, dtype=np.int64), indices, a, b, num_items, out
     )
     return out
-
-
-@numba.njit(cache=True, inline="always")
-def _in_row(indices, lo, hi, item):
-    """Whether ``item`` is in the sorted ``indices[lo:hi]``."""
-    end = hi
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if indices[mid] < item:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo < end and indices[lo] == item
 
 
 def _grow_intersections_py(indptr, indices, added, a, b, common, out):
@@ -185,10 +185,25 @@ def _grow_intersections_py(indptr, indices, added, a, b, common, out):
         x = added[u] if u < added.size else -1
         y = added[v] if v < added.size else -1
         grow = 0
-        if x >= 0 and v < num_rows and _in_row(indices, indptr[v], indptr[v + 1], x):
-            grow += 1
-        if y >= 0 and u < num_rows and _in_row(indices, indptr[u], indptr[u + 1], y):
-            grow += 1
+        for item, row in ((x, v), (y, u)):  # is x in S_v, is y in S_u
+            if item < 0 or row >= num_rows:
+                continue
+            lo = indptr[row]
+            hi = indptr[row + 1]
+            if hi - lo <= SHORT_ROW:
+                found = False
+                for t in range(lo, hi):
+                    found |= indices[t] == item
+                grow += found
+            else:
+                end = hi
+                while lo < hi:
+                    mid = (lo + hi) // 2
+                    if indices[mid] < item:
+                        lo = mid + 1
+                    else:
+                        hi = mid
+                grow += lo < end and indices[lo] == item
         if x >= 0 and x == y:  # one new item shared by both, counted twice above
             grow -= 1
         common[p] += grow
@@ -246,19 +261,17 @@ def grow_intersections(
 # --- this step's lists -----------------------------------------------------------------------
 
 
-def _list_jaccard_py(shown, a, b, num_words, out):
-    # Each pair marks its first list's items in a bitmap of the catalogue, then looks the
-    # second list's items up in it (a second bitmap drops repeats), then clears both: a
-    # few branch-free operations per listed item.
+def _list_jaccard_py(shown, a, b, num_items, out):
+    # Each pair marks its first list's items (bit 1) in a catalogue-sized array of bytes,
+    # then its second list's (bit 2; an item marked 2 already is a repeat), counting the
+    # items marked both, then clears the marks: a few branch-free steps per listed item.
     n = shown.shape[1]
     num_pairs = a.size
-    one = np.uint64(1)
     nchunks = max(1, min(num_pairs, 64))
     for c in numba.prange(nchunks):
         lo = (num_pairs * c) // nchunks
         hi = (num_pairs * (c + 1)) // nchunks
-        seen_a = np.zeros(num_words, dtype=np.uint64)
-        seen_b = np.zeros(num_words, dtype=np.uint64)
+        mark = np.zeros(num_items, dtype=np.uint8)
         for p in range(lo, hi):
             u = a[p]
             v = b[p]
@@ -266,26 +279,25 @@ def _list_jaccard_py(shown, a, b, num_words, out):
             for t in range(n):
                 x = shown[u, t]
                 if x >= 0:
-                    bit = one << np.uint64(x & 63)
-                    na += (seen_a[x >> 6] & bit) == 0
-                    seen_a[x >> 6] |= bit
+                    na += mark[x] == 0
+                    mark[x] = 1
             nb = 0
             common = 0
             for t in range(n):
                 y = shown[v, t]
                 if y >= 0:
-                    bit = one << np.uint64(y & 63)
-                    new = (seen_b[y >> 6] & bit) == 0
+                    m = mark[y]
+                    new = (m & 2) == 0
                     nb += new
-                    common += new & ((seen_a[y >> 6] & bit) != 0)
-                    seen_b[y >> 6] |= bit
+                    common += new & (m == 1)
+                    mark[y] = m | 2
             for t in range(n):
                 x = shown[u, t]
                 y = shown[v, t]
                 if x >= 0:
-                    seen_a[x >> 6] = 0
+                    mark[x] = 0
                 if y >= 0:
-                    seen_b[y >> 6] = 0
+                    mark[y] = 0
             union = na + nb - common
             out[p] = common / union if union > 0 else np.nan
 
@@ -306,10 +318,10 @@ def list_jaccard(shown: np.ndarray, pairs: np.ndarray) -> np.ndarray:
     shown = np.ascontiguousarray(shown, dtype=np.int64)
     a = np.ascontiguousarray(pairs[:, 0], dtype=np.int64)
     b = np.ascontiguousarray(pairs[:, 1], dtype=np.int64)
-    num_words = (int(shown.max(initial=0)) >> 6) + 1
+    num_items = int(shown.max(initial=0)) + 1
     out = np.empty(a.size)
     kernel = _pick(_list_jaccard_par, _list_jaccard_ser, a.size * shown.shape[1] * 4)
-    kernel(shown, a, b, num_words, out)
+    kernel(shown, a, b, num_items, out)
     return out
 
 
@@ -679,20 +691,62 @@ def ndcg_recall_factors(
 # --- most similar users ----------------------------------------------------------------------
 
 
-def _scan_ties_py(sims, rows, best, first, tol, sentinel, tied, counts, low_other, self_tied):
+def _scan_ties_py(sims, rows, first, tol, sentinel, tied, counts, low_other, self_tied):
+    # One pass per row: the running best and the columns within tolerance of it. A column
+    # is kept when it is within tolerance of the best so far; when the best rises, kept
+    # columns that fell out of tolerance are dropped (the threshold only rises, so a
+    # dropped column can not tie with the final best). A row whose kept columns overflow
+    # the buffer is scanned again against its final threshold.
     num_cols = sims.shape[1]
     cap = tied.shape[1]
     for r in numba.prange(rows.size):
         g = rows[r]
-        threshold = best[r] - tol * max(1.0, abs(best[r]))
+        best = -np.inf
+        threshold = -np.inf
         n = 0
-        low = sentinel
-        own = False
+        overflow = False
+        nan = False
         for j in range(num_cols):
-            if sims[r, j] >= threshold:  # rare: a predictable branch, one pass
+            x = sims[r, j]
+            if not x < threshold:  # x >= threshold or NaN: rare, a predictable branch
+                if x != x:
+                    nan = True
+                    continue
+                if x > best:
+                    best = x
+                    threshold = best - tol * max(1.0, abs(best))
+                    kept = 0
+                    for t in range(min(n, cap)):
+                        if sims[r, tied[r, t]] >= threshold:
+                            tied[r, kept] = tied[r, t]
+                            kept += 1
+                    n = kept
                 if n < cap:
                     tied[r, n] = j
+                else:
+                    overflow = True
                 n += 1
+        if nan:  # numpy's maximum is NaN: the row ties with nothing
+            n = 0
+        elif overflow:
+            n = 0
+            for j in range(num_cols):
+                if sims[r, j] >= threshold:
+                    if n < cap:
+                        tied[r, n] = j
+                    n += 1
+        low = sentinel
+        own = False
+        if n > cap:
+            for j in range(num_cols):
+                if sims[r, j] >= threshold:
+                    if j == g:
+                        own = True
+                    elif first[j] < low:
+                        low = first[j]
+        else:
+            for t in range(n):
+                j = tied[r, t]
                 if j == g:
                     own = True
                 elif first[j] < low:
@@ -714,12 +768,12 @@ def scan_ties(
     sentinel: int,
     cap: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Each row's tied best columns of a block of similarities.
+    """Each row's tied best columns of a block of similarities, in one pass over the block.
 
     Column j ties for row r when ``sims[r, j] >= best - tol * max(1, |best|)``, ``best``
     being the row's largest similarity; the row's own column ``rows[r]`` is left out when
-    ``alone[rows[r]]`` (a group of one has no other member). The maxima are numpy's
-    (vectorised; a NaN row ties with nothing), the ties one compiled pass.
+    ``alone[rows[r]]`` (a group of one has no other member). A row holding a NaN ties with
+    nothing (its maximum is NaN, as numpy's).
 
     Args:
         sims: b×G similarities of b groups with all G groups; overwritten (the left-out
@@ -740,7 +794,6 @@ def scan_ties(
     b = rows.size
     lone = np.flatnonzero(alone[rows])
     sims[lone, rows[lone]] = -np.inf
-    best = sims.max(axis=1)
     tied = np.empty((b, max(1, cap)), dtype=np.int64)
     counts = np.empty(b, dtype=np.int64)
     low_other = np.empty(b, dtype=np.int64)
@@ -748,7 +801,6 @@ def scan_ties(
     _pick(_scan_ties_par, _scan_ties_ser, sims.size)(
         sims,
         np.ascontiguousarray(rows, dtype=np.int64),
-        best,
         np.ascontiguousarray(first, dtype=np.int64),
         float(tol),
         int(sentinel),

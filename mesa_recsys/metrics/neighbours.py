@@ -68,8 +68,15 @@ def _group_identical(unit: Any) -> np.ndarray:
         keys = np.asarray(unit @ probe)
     else:  # einsum's own loop sums every row in the same order (a BLAS kernel may not)
         keys = np.einsum("ua,ak->uk", unit, probe, optimize=False)
-    _, group = np.unique(keys, axis=0, return_inverse=True)
-    return group.ravel().astype(np.int64)
+    # the group ids of np.unique(keys, axis=0, return_inverse=True) (rows sorted
+    # lexicographically, equal rows one group), from one lexsort instead of a sort of rows
+    order = np.lexsort((keys[:, 1], keys[:, 0]))
+    ranked = keys[order]
+    new = np.ones(order.size, dtype=bool)
+    new[1:] = (ranked[1:] != ranked[:-1]).any(axis=1)
+    group = np.empty(order.size, dtype=np.int64)
+    group[order] = np.cumsum(new) - 1
+    return group
 
 
 class PartnerIndex:
@@ -125,17 +132,24 @@ class PartnerIndex:
     def _sim_blocks(
         self, groups: np.ndarray, max_cells: int | None = None
     ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """(groups, their similarities with every group) for blocks of ``groups``."""
+        """(groups, their similarities with every group) for blocks of ``groups``.
+
+        Dense blocks are written into one buffer (a fresh array per block costs page
+        faults): each yielded block is valid until the next one.
+        """
         num_groups = self.sizes.size
         step = block_rows(num_groups)
         if max_cells is not None:
             step = min(step, max(1, max_cells // max(1, num_groups)))
+        dense = not sparse.issparse(self.unit)
+        buffer = np.empty((min(step, groups.size), num_groups)) if dense else None
         for begin in range(0, groups.size, step):
             rows = groups[begin : begin + step]
-            sims = self.unit[rows] @ self.unit.T
-            if sparse.issparse(sims):
-                sims = sims.toarray()
-            yield rows, np.asarray(sims, dtype=float)
+            if dense:
+                sims = np.matmul(self.unit[rows], self.unit.T, out=buffer[: rows.size])
+            else:
+                sims = np.asarray((self.unit[rows] @ self.unit.T).toarray(), dtype=float)
+            yield rows, sims
 
     def _tie_blocks(self, groups: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """(groups, tie mask over all groups) for blocks of ``groups``."""
