@@ -8,21 +8,20 @@ interaction histogram, a 2-D view of users and items (true attributes projected 
 first two principal components, users coloured by the item they consumed last) and one
 user's view (picked with a slider: Mesa 3.5's SolaraViz has no click-to-select on plots).
 
-The plots are matplotlib figures kept from step to step (:class:`Panel`): their axes, ticks
-and labels are drawn again only when an axis limit moves, and the limits move in coarse
-steps (0 to 1, 2, 5, 10, 20, ...), so that most steps redraw only the data. Together with
-fewer tick labels this keeps a step of the default configuration well under a second in the
-browser (see the README, "In the browser").
+The plots are matplotlib figures kept from step to step (``Panel`` in ``apps/_panels.py``,
+shared with the Schelling page): their axes, ticks and labels are drawn again only when an
+axis limit moves, and the limits move in coarse steps (0 to 1, 2, 5, 10, 20, ...), so that
+most steps redraw only the data. Together with fewer tick labels this keeps a step of the
+default configuration well under a second in the browser (see the README, "In the browser").
 
 The Schelling page is ``apps/schelling.py`` (``solara run apps/schelling.py``).
 """
 
 from __future__ import annotations
 
-import io
-import math
+import sys
 import time
-from collections.abc import Callable
+from pathlib import Path
 
 import matplotlib
 
@@ -30,14 +29,10 @@ matplotlib.use("Agg")
 import matplotlib.colors
 import mesa
 import numpy as np
-import PIL.Image
 import reacton.ipywidgets as rw
 import solara
-from matplotlib.artist import Artist
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
-from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
@@ -59,6 +54,11 @@ from mesa_recsys.models import (
     SocialFiltering,
 )
 from mesa_recsys.random import erdos_renyi_graph
+
+# The drawing code both pages share: apps/_panels.py (no page: its name starts with "_").
+# `solara run apps/recsys.py` puts this folder on sys.path; `solara run apps` and runpy do not.
+sys.path.append(str(Path(__file__).resolve().parent))
+from _panels import Panel, Series, encode_png, ladder, use_png
 
 RECOMMENDERS = {
     "popularity": PopularityRecommender,
@@ -190,157 +190,33 @@ def _unit(rows: np.ndarray) -> np.ndarray:
     return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
 
 
-# One dpi for every panel: the panels of one image are joined pixel to pixel.
-DPI = 80
-
-
-class Panel:
-    """A matplotlib figure kept from step to step and drawn by blitting.
-
-    The figure's decorations (axes, ticks, tick labels, titles, colour bar) are drawn in full
-    only when an axis limit (or ``key``) changes, and kept as a background; otherwise a draw
-    restores that background and draws only the data artists on it. Text is most of the drawing
-    time (matplotlib 3.11's Agg backend takes about 2 ms per label on a 2-core machine), so a
-    step whose limits stay put costs a few milliseconds instead of 100-200.
-
-    Args:
-        width: figure width in inches (a whole number of pixels at ``DPI``).
-        height: figure height in inches (likewise).
-        margins: space around the axes in inches: ``(left, right, bottom, top)``.
-    """
-
-    def __init__(
-        self, width: float, height: float, margins: tuple[float, float, float, float]
-    ) -> None:
-        """Make the figure, its Agg canvas and one axes placed by ``margins``."""
-        left, right, bottom, top = margins
-        self.figure = Figure(figsize=(width, height), dpi=DPI)
-        self.canvas = FigureCanvasAgg(self.figure)
-        self.figure.subplots_adjust(
-            left=left / width,
-            right=1 - right / width,
-            bottom=bottom / height,
-            top=1 - top / height,
-        )
-        self.ax = self.figure.add_subplot()
-        self.full_draws = 0
-        self._data: list[Artist] = []
-        self._background = None
-        self._key: tuple | None = None
-
-    def invalidate(self) -> None:
-        """Forget the kept background: the next draw is a full one.
-
-        Call it after changing a decoration that neither the axis limits nor ``key`` show
-        (a title, say).
-        """
-        self._key = None
-
-    def data[A: Artist](self, artist: A) -> A:
-        """Mark ``artist`` as data: drawn on every call, in the order marked, over the rest.
-
-        Args:
-            artist: an artist of this panel's figure.
-
-        Returns:
-            The same artist.
-        """
-        artist.set_animated(True)
-        self._data.append(artist)
-        return artist
-
-    def rgba(self, key: tuple = ()) -> np.ndarray:
-        """The figure as an RGBA array (a view into the canvas: copy it to keep it).
-
-        Args:
-            key: anything else the decorations depend on (a colour bar's range, say): a new
-                value redraws them in full, as a changed axis limit does.
-
-        Returns:
-            A ``(height, width, 4)`` uint8 array.
-        """
-        key = (key, *((ax.get_xlim(), ax.get_ylim()) for ax in self.figure.axes))
-        if key != self._key:
-            self.canvas.draw()  # everything but the data artists
-            self._background = self.canvas.copy_from_bbox(self.figure.bbox)
-            self._key = key
-            self.full_draws += 1
-        else:
-            self.canvas.restore_region(self._background)
-        for artist in self._data:
-            artist.draw(self.canvas.get_renderer())
-        return np.asarray(self.canvas.buffer_rgba())
-
-
-def _png(rows: list[list[np.ndarray]]) -> bytes:
-    """PNG of RGBA arrays joined into one image: one list per row, left to right."""
-    image = np.concatenate([np.concatenate(row, axis=1) for row in rows], axis=0)
-    buffer = io.BytesIO()
-    # Opaque figures: RGB is enough. Fastest zlib level: 13 ms instead of 20 ms a panel.
-    PIL.Image.fromarray(np.ascontiguousarray(image[..., :3])).save(
-        buffer, format="png", compress_level=1
-    )
-    return buffer.getvalue()
-
-
-def _ladder(value: float) -> float:
-    """The smallest of ..., 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, ... at or above ``value`` (> 0)."""
-    exponent = math.floor(math.log10(value))
-    for mantissa in (1.0, 2.0, 5.0):
-        top = mantissa * 10.0**exponent
-        if top >= value * (1 - 1e-9):  # 0.3 may be 0.30000000000000004
-            return top
-    return 10.0 ** (exponent + 1)
-
-
-def _ladder_limits(values: np.ndarray) -> tuple[float, float]:
-    """Y limits from zero to a rung of the 1-2-5 ladder past the finite ``values``.
-
-    The curves plotted keep their whole history, so their extremes only grow and the limits
-    move only when a value passes the next rung: the decorations of a panel are redrawn a
-    few times in a run instead of every step. A margin of 3 % keeps markers at a limit whole.
-    """
-    finite = values[np.isfinite(values)]
-    high = _ladder(float(finite.max())) if finite.size and finite.max() > 0 else 1.0
-    low = -_ladder(-float(finite.min())) if finite.size and finite.min() < 0 else 0.0
-    margin = 0.03 * (high - low)
-    return low - margin, high + margin
-
-
 class MetricPanels:
     """The four metrics over time, one panel each, joined 2 x 2 into one image."""
 
     def __init__(self) -> None:
         """Make the panels (the bottom row holds the time axis' labels)."""
-        self.panels: list[Panel] = []
-        self.lines: list[Line2D] = []
-        for i, label in enumerate(METRICS):
-            bottom = i >= 2
-            panel = Panel(3.0, 2.25 if bottom else 1.9, (0.5, 0.12, 0.45 if bottom else 0.1, 0.3))
-            ax = panel.ax
-            (line,) = ax.plot([], [], marker=".", color="tab:blue")
-            self.lines.append(panel.data(line))
-            ax.set_title(label, fontsize=10)
-            ax.tick_params(labelsize=8, labelbottom=bottom)
-            ax.locator_params(nbins=4)  # fewer tick labels: text is most of the drawing time
-            if bottom:
-                ax.set_xlabel("step", fontsize=8)
-            self.panels.append(panel)
+        self.series = [
+            Series(
+                3.0,
+                2.25 if i >= 2 else 1.9,
+                (0.5, 0.12, 0.45 if i >= 2 else 0.1, 0.3),
+                title=label,
+                time_labels=i >= 2,
+            )
+            for i, label in enumerate(METRICS)
+        ]
+        self.panels: list[Panel] = [series.panel for series in self.series]
 
     def png(self, model: RecsysExplorer) -> bytes:
         """The panels for the model's DataCollector as it is now."""
         df = model.datacollector.get_model_vars_dataframe()
-        # the time axis ends at 10, 20, 50, 100, ... steps
-        end = max(10.0, _ladder(len(df) - 1)) if len(df) > 1 else 10.0
-        for panel, line, column in zip(self.panels, self.lines, METRICS.values()):
-            values = (
+        arrays = [
+            series.rgba(
                 df[column].astype(float).to_numpy() if column in df else np.full(len(df), np.nan)
             )
-            line.set_data(np.arange(len(values)), values)
-            panel.ax.set_xlim(-0.03 * end, 1.03 * end)
-            panel.ax.set_ylim(*_ladder_limits(values))
-        arrays = [panel.rgba() for panel in self.panels]
-        return _png([arrays[:2], arrays[2:]])
+            for series, column in zip(self.series, METRICS.values())
+        ]
+        return encode_png([arrays[:2], arrays[2:]])
 
 
 class HistogramPanel:
@@ -386,9 +262,9 @@ class HistogramPanel:
         # passes it or falls under a quarter of it
         peak = max(float(counts.max()), 1.0)
         if not self._top / 4 < peak <= self._top:
-            self._top = _ladder(peak)
+            self._top = ladder(peak)
             ax.set_ylim(0, 1.03 * self._top)
-        return _png([[self.panel.rgba()]])
+        return encode_png([[self.panel.rgba()]])
 
 
 class MapPanel:
@@ -456,39 +332,28 @@ class MapPanel:
             margin = 0.05 * (high - low)
             ax.set_xlim(low[0] - margin[0], high[0] + margin[0])
             ax.set_ylim(low[1] - margin[1], high[1] + margin[1])
-        return _png([[self.panel.rgba(key=colour_range)]])
-
-
-def _use_png(
-    model: RecsysExplorer, make: Callable[[], MetricPanels | HistogramPanel | MapPanel]
-) -> bytes:
-    """The PNG of ``make()``'s panel(s) for ``model``, redrawn only when the model changed.
-
-    The panel object lives as long as the component shows this model (Reset makes new ones);
-    the image is redrawn once per step (or other change SolaraViz announces), not on every
-    render of the component.
-    """
-    counter = update_counter.get()
-    plot = solara.use_memo(make, dependencies=[model])
-    return solara.use_memo(lambda: plot.png(model), dependencies=[model, counter])
+        return encode_png([[self.panel.rgba(key=colour_range)]])
 
 
 @solara.component
 def MetricsPlot(model: RecsysExplorer):
     """The four metrics over time, one panel each."""
-    return rw.Image(value=_use_png(model, MetricPanels), format="png")
+    image = use_png(model, MetricPanels)
+    return rw.Image(value=image, format="png")
 
 
 @solara.component
 def InteractionHistogram(model: RecsysExplorer):
     """How many users interacted with each item in the last step, items sorted by count."""
-    return rw.Image(value=_use_png(model, HistogramPanel), format="png")
+    image = use_png(model, HistogramPanel)
+    return rw.Image(value=image, format="png")
 
 
 @solara.component
 def UserItemMap(model: RecsysExplorer):
     """Users and items on the first two principal components of their true attributes."""
-    return rw.Image(value=_use_png(model, MapPanel), format="png")
+    image = use_png(model, MapPanel)
+    return rw.Image(value=image, format="png")
 
 
 @solara.component

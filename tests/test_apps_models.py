@@ -31,6 +31,12 @@ def schelling():
     return runpy.run_path(str(APPS / "schelling.py"), run_name="apps_schelling")
 
 
+@pytest.fixture(scope="module")
+def panels():
+    """The namespace of apps/_panels.py, the drawing code both pages share."""
+    return runpy.run_path(str(APPS / "_panels.py"), run_name="apps_panels")
+
+
 @pytest.mark.parametrize("page", ["recsys", "schelling"])
 def test_controls_are_model_arguments(page, request):
     """Every control is a keyword of the page's model, and defaults build it (Reset works)."""
@@ -116,9 +122,9 @@ def test_plots_kept_between_steps_match_full_draws(recsys, drift):
     assert coverage.full_draws - purposeful <= 4
 
 
-def test_plot_limits_move_in_coarse_steps(recsys):
+def test_plot_limits_move_in_coarse_steps(panels):
     """Axis limits come from the 1-2-5 ladder: small changes of the data keep them."""
-    ladder, limits = recsys["_ladder"], recsys["_ladder_limits"]
+    ladder, limits = panels["ladder"], panels["ladder_limits"]
     assert [ladder(v) for v in (0.003, 0.064, 0.3, 1.0, 1.53, 27.0, 100.0, 207.0)] == [
         0.005,
         0.1,
@@ -133,6 +139,39 @@ def test_plot_limits_move_in_coarse_steps(recsys):
     low, high = limits(np.array([np.nan, 0.3, 27.6]))
     assert low < 0 < 50 < high < 52
     assert limits(np.array([np.nan])) == limits(np.array([0.0, 1.0]))
+    # the time axis: 10 steps, then 20, 50, 100, ...
+    time_limits = panels["time_limits"]
+    assert time_limits(1) == time_limits(11) == pytest.approx((-0.3, 10.3))
+    assert time_limits(12) == pytest.approx((-0.6, 20.6))
+    assert time_limits(52) == pytest.approx((-3.0, 103.0))
+
+
+def test_panel_draws_data_over_the_kept_background(panels):
+    """A blitted draw equals a full one; limits and ``key`` decide when to draw in full."""
+    panel = panels["Panel"](3.0, 2.0, (0.5, 0.1, 0.4, 0.1))
+    (line,) = panel.ax.plot([], [], color="tab:red")
+    panel.data(line)
+    panel.ax.set_xlim(0, 10)
+    panel.ax.set_ylim(0, 1)
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        line.set_data(np.arange(11), rng.uniform(size=11))
+        kept = panel.rgba().copy()
+        panel.invalidate()
+        np.testing.assert_array_equal(kept, panel.rgba())
+    assert panel.full_draws == 1 + 3  # the first draw, then one per invalidate
+    panel.rgba(key=("other",))
+    assert panel.full_draws == 5
+    panel.ax.set_ylim(0, 2)
+    panel.rgba(key=("other",))
+    assert panel.full_draws == 6
+    # the data artist is not part of the background: hidden, it leaves none of its ink
+    line.set_visible(False)
+    blank = panel.rgba().copy()
+    panel.invalidate()
+    np.testing.assert_array_equal(blank, panel.rgba())
+    line.set_visible(True)
+    assert not np.array_equal(blank, panel.rgba())
 
 
 def test_recsys_rejects_unknown_recommender(recsys):
