@@ -259,6 +259,14 @@ def test_recsys_page(browser, recsys_url):
     w.assert_clean()
 
 
+def _assert_both_groups_on_grid(w: Watched) -> None:
+    """The grid (the first grid item: the Grid component) shows both group colours."""
+    grid = _pixels(w.page.locator(".vue-grid-item img").first)
+    blue, orange = _share_near(grid, "#1f77b4"), _share_near(grid, "#ff7f0e")
+    assert blue > 0.01, f"group 0 colour covers only {blue:.4f} of the grid image"
+    assert orange > 0.01, f"group 1 colour covers only {orange:.4f} of the grid image"
+
+
 def test_schelling_page(browser, schelling_url):
     """Loads clean; both groups on the grid; Step advances; policy 'similar' + Reset rebuilds."""
     w = Watched(browser, schelling_url)
@@ -268,16 +276,14 @@ def test_schelling_page(browser, schelling_url):
     w.shot("schelling_loaded.png")
     w.assert_clean()
 
-    # the grid (first grid item: the space component) shows both group colours
-    grid = _pixels(w.page.locator(".vue-grid-item img").first)
-    blue, orange = _share_near(grid, "#1f77b4"), _share_near(grid, "#ff7f0e")
-    assert blue > 0.01, f"group 0 colour covers only {blue:.4f} of the grid image"
-    assert orange > 0.01, f"group 1 colour covers only {orange:.4f} of the grid image"
+    _assert_both_groups_on_grid(w)
 
     w.step("schelling default (30x30, random policy), step 1")
     w.step("schelling default (30x30, random policy), step 2")
     assert w.time_text().strip() == "Time: 2.0"
     w.shot("schelling_stepped.png")
+    # after a step the residents are drawn over the kept background: still both groups
+    _assert_both_groups_on_grid(w)
 
     w.choose("Policy", "similar")
     w.reset()

@@ -188,3 +188,76 @@ def test_same_seed_same_run(recsys):
         explorer.step()
         runs.append(np.asarray(explorer.sim.interactions).copy())
     np.testing.assert_array_equal(*runs)
+
+
+def test_schelling_grid_shows_each_resident_on_its_cell(schelling):
+    """Each resident is drawn on its cell (x right, y up) in its group's colour, with the
+    marker of its state (dot: happy, cross: unhappy); free cells stay blank."""
+    layout = np.full((7, 4), -1)
+    layout[0, :] = 0  # a column of group 0 on the left: happy
+    layout[1, 3] = 1  # group 1 next to it: unhappy at homophily 0.5
+    layout[6, 0] = 1  # group 1 in the bottom right corner and ...
+    layout[5, 1] = 1  # ... its diagonal neighbour of group 1: both happy
+    layout[3, 3] = 0  # alone at the top: unhappy
+    model = schelling["SchellingModel"].from_layout(layout, homophily=0.5, seed=1)
+    grid = schelling["GridPanel"](model.width, model.height, model.num_groups)
+    image = _pixels(grid.png(model))
+    x, y = np.divmod(np.asarray(model.cell_of_resident), model.height)
+    happy = np.asarray(model.is_happy)
+    assert happy.sum() == 6 and (~happy).sum() == 2
+    for markers, which in ((grid.happy, happy), (grid.unhappy, ~happy)):
+        drawn = {tuple(p) for p in np.asarray(markers.get_offsets()).tolist()}
+        assert drawn == set(zip(x[which].tolist(), y[which].tolist()))
+
+    def pixel(cx: int, cy: int) -> np.ndarray:
+        px, py = grid.panel.ax.transData.transform((cx, cy))
+        return image[round(image.shape[0] - py), round(px)].astype(int)
+
+    colours = [np.array([0x1F, 0x77, 0xB4]), np.array([0xFF, 0x7F, 0x0E])]
+    for cx, cy in zip(x.tolist(), y.tolist()):
+        group = int(layout[cx, cy])
+        np.testing.assert_allclose(pixel(cx, cy), colours[group], atol=8, err_msg=f"{cx, cy}")
+    for cx, cy in zip(*np.nonzero(layout < 0)):
+        assert pixel(cx, cy).min() > 200, f"free cell ({cx}, {cy}) is not blank"
+
+
+@pytest.mark.parametrize("policy", ["random", "similar"])
+def test_schelling_plots_kept_between_steps_match_full_draws(schelling, policy):
+    """The grid and the curves drawn over their kept backgrounds equal full draws, and the
+    grid's background (fixed limits) is drawn in full only once."""
+    model = schelling["SchellingModel"](
+        width=30, height=30, density=0.8, minority_pc=0.5, homophily=0.4, policy=policy, seed=5
+    )
+    plots = {
+        "grid": schelling["GridPanel"](model.width, model.height, model.num_groups),
+        "segregation": schelling["SeriesPlot"]("segregation", "segregation", "tab:purple"),
+        "share happy": schelling["SeriesPlot"]("share_happy", "share happy", "tab:green"),
+    }
+    steps = 12  # past 10: the time axis moves once
+    for step in range(steps + 1):
+        if step:
+            model.step()
+        for name, plot in plots.items():
+            kept = _pixels(plot.png(model))
+            plot.panel.invalidate()
+            full = _pixels(plot.png(model))
+            np.testing.assert_array_equal(kept, full, err_msg=f"{name}, step {step}")
+    purposeful = steps + 1  # each step above drew every panel in full once on purpose
+    assert plots["grid"].panel.full_draws - purposeful == 1
+    for name in ("segregation", "share happy"):
+        assert plots[name].panel.full_draws - purposeful <= 3, name
+
+
+@pytest.mark.parametrize("policy", ["random", "similar"])
+def test_schelling_components_render(schelling, policy):
+    """The page's components render the model before and after a step, without an error."""
+    model = schelling["SchellingModel"](width=12, height=9, policy=policy, seed=2)
+    for step in range(2):
+        if step:
+            model.step()
+        for component in ("Grid", "SegregationPlot", "HappyPlot"):
+            _, rc = solara.render(schelling[component](model), handle_error=False)
+            image = rc.find(ipywidgets.Image).widget
+            assert image.format == "png"
+            assert _pixels(image.value).std() > 0, f"{component}: a blank image"
+            rc.close()
