@@ -436,9 +436,41 @@ def chosen_in_top_k(
     return hits
 
 
+@numba.njit(inline="always")
+def _listed_scores(users, u, items_t, ids, n, scores):
+    """``scores[t] = users[u] · items_t[ids[t]]`` for t < n, four items at a time.
+
+    Four independent sums, each in attribute order (the same values as one at a time).
+    """
+    num_attrs = users.shape[1]
+    t = 0
+    while t < n:
+        i0 = ids[t]
+        i1 = ids[min(t + 1, n - 1)]
+        i2 = ids[min(t + 2, n - 1)]
+        i3 = ids[min(t + 3, n - 1)]
+        s0 = 0.0
+        s1 = 0.0
+        s2 = 0.0
+        s3 = 0.0
+        for a in range(num_attrs):
+            w = users[u, a]
+            s0 += w * items_t[i0, a]
+            s1 += w * items_t[i1, a]
+            s2 += w * items_t[i2, a]
+            s3 += w * items_t[i3, a]
+        scores[t] = s0
+        if t + 1 < n:
+            scores[t + 1] = s1
+        if t + 2 < n:
+            scores[t + 2] = s2
+        if t + 3 < n:
+            scores[t + 3] = s3
+        t += 4
+
+
 def _chosen_in_top_k_factors_py(users, items_t, shown, inter, rows, k, hits):
     n = shown.shape[1]
-    num_attrs = users.shape[1]
     num_rows = rows.size
     nchunks = max(1, min(num_rows, 64))
     for c in numba.prange(nchunks):
@@ -461,30 +493,7 @@ def _chosen_in_top_k_factors_py(users, items_t, shown, inter, rows, k, hits):
             if pos < 0:
                 hits[r] = 0
                 continue
-            t = 0
-            while t < n:  # four items at a time: independent sums, each in attribute order
-                i0 = shown[u, t]
-                i1 = shown[u, min(t + 1, n - 1)]
-                i2 = shown[u, min(t + 2, n - 1)]
-                i3 = shown[u, min(t + 3, n - 1)]
-                s0 = 0.0
-                s1 = 0.0
-                s2 = 0.0
-                s3 = 0.0
-                for a in range(num_attrs):
-                    w = users[u, a]
-                    s0 += w * items_t[i0, a]
-                    s1 += w * items_t[i1, a]
-                    s2 += w * items_t[i2, a]
-                    s3 += w * items_t[i3, a]
-                scores[t] = s0
-                if t + 1 < n:
-                    scores[t + 1] = s1
-                if t + 2 < n:
-                    scores[t + 2] = s2
-                if t + 3 < n:
-                    scores[t + 3] = s3
-                t += 4
+            _listed_scores(users, u, items_t, shown[u], n, scores)
             s = scores[pos]
             s = s if s == s else -np.inf
             rank = 0
@@ -559,7 +568,6 @@ def _ndcg_recall_factors_py(
     users, items_t, rows, ranked, ideal, idcg, lowest, discount, ndcg, recall
 ):
     k = discount.size
-    num_attrs = users.shape[1]
     num_rows = rows.size
     nchunks = max(1, min(num_rows, 64))
     for c in numba.prange(nchunks):
@@ -568,30 +576,7 @@ def _ndcg_recall_factors_py(
         scores = np.empty(k)
         for r in range(lo, hi):
             u = rows[r]
-            t = 0
-            while t < k:  # four items at a time: independent sums, each in attribute order
-                i0 = ranked[r, t]
-                i1 = ranked[r, min(t + 1, k - 1)]
-                i2 = ranked[r, min(t + 2, k - 1)]
-                i3 = ranked[r, min(t + 3, k - 1)]
-                s0 = 0.0
-                s1 = 0.0
-                s2 = 0.0
-                s3 = 0.0
-                for a in range(num_attrs):
-                    w = users[u, a]
-                    s0 += w * items_t[i0, a]
-                    s1 += w * items_t[i1, a]
-                    s2 += w * items_t[i2, a]
-                    s3 += w * items_t[i3, a]
-                scores[t] = s0
-                if t + 1 < k:
-                    scores[t + 1] = s1
-                if t + 2 < k:
-                    scores[t + 2] = s2
-                if t + 3 < k:
-                    scores[t + 3] = s3
-                t += 4
+            _listed_scores(users, u, items_t, ranked[r], k, scores)
             dcg = 0.0
             for t in range(k):
                 dcg += (scores[t] - lowest[r]) * discount[t]
