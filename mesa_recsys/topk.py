@@ -15,6 +15,7 @@ tie is broken uniformly at random.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numba
 import numpy as np
@@ -22,6 +23,7 @@ import numpy as np
 from mesa_recsys._jit import parallel_and_serial
 
 __all__ = [
+    "CandidateRanking",
     "exclusion_csr",
     "random_k_items",
     "top_k_factors",
@@ -109,11 +111,14 @@ def _offer(hs, hk, hi, size, k, s, seed, user, j):
 
 
 @numba.njit(inline="always")
-def _select_row(row, use_scores, m, k, user, seed, ex_idx, ex_start, ex_end, hs, hk, hi, out_row):
+def _select_row(
+    row, use_scores, m, k, user, seed, ex_idx, ex_start, ex_end, hs, hk, hi, out_row, out_s, keep_s
+):
     """Fill ``out_row`` with the k best items of one user, best first.
 
     Excluded items (sorted ids in ``ex_idx[ex_start:ex_end]``) split the row into
     segments; inside a segment the loop only compares against the heap's worst score.
+    With ``keep_s`` the items' scores go to ``out_s`` (NaN as -inf; -inf where no item).
     """
     size = 0
     p = ex_start
@@ -154,11 +159,21 @@ def _select_row(row, use_scores, m, k, user, seed, ex_idx, ex_start, ex_end, hs,
             for j in range(seg_start, seg_end):
                 size = _offer(hs, hk, hi, size, k, 0.0, seed, user, j)
         seg_start = seg_end + 1
+    _drain(hs, hk, hi, size, k, out_row, out_s, keep_s)
+
+
+@numba.njit(inline="always")
+def _drain(hs, hk, hi, size, k, out_row, out_s, keep_s):
+    """Empty a heap of ``size`` candidates into ``out_row``, best first; pad with -1."""
     for t in range(size, k):
         out_row[t] = -1
+        if keep_s:
+            out_s[t] = -np.inf
     n = size
     while n > 0:  # heap sort: pop the worst to the back, so the row ends best first
         out_row[n - 1] = hi[0]
+        if keep_s:
+            out_s[n - 1] = hs[0]
         n -= 1
         hs[0] = hs[n]
         hk[0] = hk[n]
@@ -194,12 +209,17 @@ def _top_k_block_py(scores, k, row0, seed, ex_ptr, ex_idx, out, nchunks):
                 hk,
                 hi,
                 out[r],
+                hs,
+                False,
             )
 
 
-def _top_k_factors_py(users, items, k, row0, seed, ex_ptr, ex_idx, out, nchunks):
-    # Users are scored four at a time so each item attribute loaded serves four rows.
+def _top_k_factors_py(users, items, k, ids, seed, ex_ptr, ex_idx, out, out_s, nchunks):
+    # Users are scored four at a time so each item attribute loaded serves four rows. User
+    # row r is user ids[r] (its tie-break keys); with a non-empty out_s the k best scores
+    # are kept too.
     n, a_dim = users.shape
+    keep_s = out_s.shape[0] > 0
     m = items.shape[1]
     ntiles = (n + 3) // 4
     nchunks = max(1, min(ntiles, nchunks))
@@ -237,7 +257,7 @@ def _top_k_factors_py(users, items, k, row0, seed, ex_ptr, ex_idx, out, nchunks)
                     True,
                     m,
                     k,
-                    row0 + r,
+                    ids[r],
                     seed,
                     ex_idx,
                     ex_ptr[r],
@@ -246,6 +266,8 @@ def _top_k_factors_py(users, items, k, row0, seed, ex_ptr, ex_idx, out, nchunks)
                     hk,
                     hi,
                     out[r],
+                    out_s[r] if keep_s else hs,
+                    keep_s,
                 )
 
 
@@ -354,6 +376,45 @@ def _top_k_shared_py(order, rank, group_ptr, sign, k, row0, seed, ex_ptr, ex_idx
                 out[r, t] = -1
 
 
+def _from_candidates_py(cand, cand_s, complete, k, seed, ex_ptr, ex_idx, out, missing, nchunks):
+    # Row r holds user r's best items by score (best first). Every item scoring above the
+    # row's last candidate is among its candidates, so the top k of those (excluded items
+    # left out, ties by this seed's keys) is the top k over the catalogue, if there are k.
+    n, depth = cand.shape
+    nchunks = max(1, min(n, nchunks))
+    for c in numba.prange(nchunks):
+        lo, hi_ = _chunk(n, c, nchunks)
+        hs = np.empty(k, dtype=np.float64)
+        hk = np.empty(k, dtype=np.uint64)
+        hi = np.empty(k, dtype=np.int64)
+        for r in range(lo, hi_):
+            floor = -np.inf if complete else cand_s[r, depth - 1]
+            ex_start = ex_ptr[r]
+            ex_end = ex_ptr[r + 1]
+            size = 0
+            usable = 0
+            for t in range(depth):
+                j = cand[r, t]
+                s = cand_s[r, t]
+                if j < 0 or (not complete and s <= floor):
+                    break
+                x_lo = ex_start
+                x_hi = ex_end
+                while x_lo < x_hi:
+                    mid = (x_lo + x_hi) // 2
+                    if ex_idx[mid] < j:
+                        x_lo = mid + 1
+                    else:
+                        x_hi = mid
+                if x_lo < ex_end and ex_idx[x_lo] == j:
+                    continue
+                usable += 1
+                size = _offer(hs, hk, hi, size, k, s, seed, r, j)
+            missing[r] = usable < k
+            if usable >= k:
+                _drain(hs, hk, hi, size, k, out[r], hs, False)
+
+
 #: Below this much work (users × items) the kernels run on one thread: waking the thread
 #: pool costs more than it saves (measured here: a 100 × 1,250 scan of tied scores runs
 #: 1.5x faster on two threads).
@@ -363,6 +424,7 @@ SERIAL_CELLS = 1 << 16
 _top_k_block_par, _top_k_block_ser = parallel_and_serial(_top_k_block_py)
 _top_k_factors_par, _top_k_factors_ser = parallel_and_serial(_top_k_factors_py)
 _top_k_shared_par, _top_k_shared_ser = parallel_and_serial(_top_k_shared_py)
+_from_candidates_par, _from_candidates_ser = parallel_and_serial(_from_candidates_py)
 
 
 def _pick(parallel_fn, serial_fn, work: int):
@@ -477,16 +539,36 @@ def top_k_factors(
     out = np.empty((num_users, k), dtype=np.int64)
     if k == 0 or num_users == 0:
         return out
+    _factors_pass(users, items, k, seed, excluded, block_users, out, None)
+    return out
+
+
+def _factors_pass(
+    users: np.ndarray,
+    items: np.ndarray,
+    k: int,
+    seed: int,
+    excluded: np.ndarray | None,
+    block_users: int,
+    out: np.ndarray,
+    out_scores: np.ndarray | None,
+    ids: np.ndarray | None = None,
+) -> None:
+    """Run the fused kernel over blocks of users (``ids``: their user numbers, for the keys)."""
+    num_users = users.shape[0]
     users = np.ascontiguousarray(users, dtype=np.float64)
     items = np.ascontiguousarray(items, dtype=np.float64)
     useed = _check_seed(seed)
+    if ids is None:
+        ids = np.arange(num_users, dtype=np.int64)
+    no_scores = np.empty((0, k))
     for start in range(0, num_users, block_users):
         rows = slice(start, min(num_users, start + block_users))
         n = rows.stop - rows.start
         ptr, idx = exclusion_csr(excluded, rows, n)
         kernel = _pick(_top_k_factors_par, _top_k_factors_ser, n * items.shape[1] * items.shape[0])
-        kernel(users[rows], items, k, start, useed, ptr, idx, out[rows], _nchunks())
-    return out
+        scores = no_scores if out_scores is None else out_scores[rows]
+        kernel(users[rows], items, k, ids[rows], useed, ptr, idx, out[rows], scores, _nchunks())
 
 
 def top_k_shared(
@@ -560,3 +642,97 @@ def random_k_items(
         U×k int64 item ids.
     """
     return top_k_shared(np.zeros(num_items), np.zeros(num_users), k, seed, excluded)
+
+
+class CandidateRanking:
+    """Every user's ``depth`` best items by ``users @ items``, kept to answer top-k queries.
+
+    One pass of the fused kernel (:func:`top_k_factors`) keeps each user's best items with
+    their scores. A later top k for any seed, k and exclusions is then read from those
+    candidates: every item that scores above a user's last candidate is among them, so
+    the answer is exactly :func:`top_k_factors`'s whenever k eligible candidates score
+    above the last one; the rare user without (too many excluded or tied candidates) is
+    ranked again over the whole catalogue. A metric that ranks the model's current scores
+    (NDCG@k) and the next step's recommendation share one pass this way.
+
+    Args:
+        users: U×A dense user factors (as passed to :func:`top_k_factors`).
+        items: A×I dense item factors.
+        depth: candidates kept per user (at least the largest k asked later, plus room
+            for excluded items).
+        source: the score object the factors belong to, for :meth:`matches`.
+
+    Raises:
+        ValueError: when ``depth`` is not positive.
+    """
+
+    def __init__(self, users: np.ndarray, items: np.ndarray, depth: int, source: Any = None):
+        """Rank every user's items once."""
+        if depth < 1:
+            raise ValueError(f"depth: expected a positive number of candidates, got {depth}")
+        self.users = np.ascontiguousarray(users, dtype=np.float64)
+        self.items = np.ascontiguousarray(items, dtype=np.float64)
+        num_users, num_items = self.users.shape[0], self.items.shape[1]
+        self.complete = depth >= num_items
+        self.depth = min(depth, num_items)
+        self.source = source
+        self.factors = getattr(source, "_factors", None)
+        self.candidates = np.empty((num_users, self.depth), dtype=np.int64)
+        self.scores = np.empty((num_users, self.depth))
+        _factors_pass(
+            self.users, self.items, self.depth, 0, None, 1 << 16, self.candidates, self.scores
+        )
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(U, I) of the ranked scores."""
+        return (self.users.shape[0], self.items.shape[1])
+
+    def matches(self, scores: Any) -> bool:
+        """Whether these candidates rank ``scores`` as they are now (same factors object)."""
+        return (
+            scores is self.source
+            and self.factors is not None
+            and getattr(scores, "_factors", None) is self.factors
+        )
+
+    def top_k(self, k: int, seed: int, excluded: np.ndarray | None = None) -> np.ndarray:
+        """The k best items of every user, as ``top_k_factors(users, items, k, seed, excluded)``.
+
+        Args:
+            k: items per user.
+            seed: 64-bit tie-break seed.
+            excluded: optional U×t item ids to skip (``-1`` pads).
+
+        Returns:
+            U×k int64 item ids, best first.
+        """
+        num_users = self.users.shape[0]
+        out = np.empty((num_users, k), dtype=np.int64)
+        if k == 0 or num_users == 0:
+            return out
+        if k > self.depth:
+            return top_k_factors(self.users, self.items, k, seed, excluded)
+        useed = _check_seed(seed)
+        ptr, idx = exclusion_csr(excluded, slice(0, num_users), num_users)
+        missing = np.empty(num_users, dtype=np.bool_)
+        kernel = _pick(_from_candidates_par, _from_candidates_ser, num_users * self.depth * 8)
+        kernel(
+            self.candidates,
+            self.scores,
+            self.complete,
+            k,
+            useed,
+            ptr,
+            idx,
+            out,
+            missing,
+            _nchunks(),
+        )
+        rows = np.flatnonzero(missing)
+        if rows.size:
+            part = np.empty((rows.size, k), dtype=np.int64)
+            again = None if excluded is None else excluded[rows]
+            _factors_pass(self.users[rows], self.items, k, seed, again, 1 << 16, part, None, rows)
+            out[rows] = part
+        return out

@@ -13,7 +13,11 @@ computed, in compiled loops (:mod:`mesa_recsys.metrics._kernels`): the listed it
 :class:`RecallMeasurement`, the ranked items' true scores for NDCG@k. The true side of
 NDCG@k / recall@k (each user's true top k) is kept on the model until the true scores
 change, and the two metrics share one pass per step. What remains is the model's top k
-over the whole catalogue: as costly as the recommender's own ranking, once per step.
+over the whole catalogue, the work of the recommender's own next ranking: for models
+scored by inner products of 2–32 factors that ranking keeps its candidates on the model
+(``kept_ranking``) and the next step's recommendation reads its lists from them, so the
+work is done once (:class:`mesa_recsys.topk.CandidateRanking`; the lists are exactly those
+the model would have made without the metric).
 """
 
 from __future__ import annotations
@@ -104,6 +108,38 @@ def predicted_top_k(
     if idx is None:
         return topk.top_k_items(scores.block, num_users, num_items, k, TIE_SEED)
     return topk.top_k_items(lambda rows: scores.block(idx[rows]), idx.size, num_items, k, TIE_SEED)
+
+
+#: Candidates kept per user beyond the longest top k that will be asked of them (items a
+#: user may no longer be shown take these places; a user without enough is ranked again).
+EXCLUSION_ROOM = 4
+
+
+def _kept_ranking(recommender: Any, scores: Any, k: int) -> topk.CandidateRanking | None:
+    """Candidates of the model's current scores, shared with its next recommendation.
+
+    Only for a model that keeps them (``kept_ranking``) and scores by inner products of
+    2 to 32 factors (its recommendations use the fused kernel then). Ranking the current
+    scores here is the work of the next step's top k, which then reads its lists from these
+    candidates (see :class:`mesa_recsys.topk.CandidateRanking`): the model recommends what it
+    would have recommended, and NDCG@k adds little to a step. None when not applicable.
+    """
+    if not hasattr(recommender, "kept_ranking") or getattr(
+        recommender, "probabilistic_recommendations", False
+    ):
+        return None
+    factors = inner_product_factors(scores)
+    if factors is None or not 1 < factors[1].shape[0] <= topk.FUSED_MAX_FACTORS:
+        return None
+    kept = recommender.kept_ranking
+    longest = max(k, getattr(recommender, "num_items_per_iter", k))
+    options = getattr(recommender, "step_options", None)
+    room = 0 if getattr(options, "repeated_items", True) else EXCLUSION_ROOM
+    if kept is not None and kept.matches(scores) and (kept.complete or kept.depth > longest):
+        return kept
+    kept = topk.CandidateRanking(*factors, longest + 1 + room, source=scores)
+    recommender.kept_ranking = kept
+    return kept
 
 
 def _subset_blocks(recommender: Any, users: UserSubset, num_cols: int) -> Any:
@@ -268,7 +304,11 @@ class _TrueRanking(Measurement):
         num_users, num_items = recommender.num_users, recommender.num_items
         rows = np.arange(num_users) if idx is None else idx
         if shown is None:
-            ranked = predicted_top_k(pred, idx, num_users, num_items, self.k)
+            kept = _kept_ranking(recommender, pred, self.k) if idx is None else None
+            if kept is not None:
+                ranked = kept.top_k(self.k, TIE_SEED)
+            else:
+                ranked = predicted_top_k(pred, idx, num_users, num_items, self.k)
         else:
             ranked = shown[rows, : self.k]
             keep = (ranked >= 0).all(axis=1)

@@ -192,6 +192,9 @@ class BaseRecommender(mesa.Model, SystemStateModule):
         self.interactions = np.empty((self.num_users, 0), dtype=np.int64)
         self._excluded = np.empty((self.num_users, 0), dtype=np.int64)
         self.predicted_scores: PredictedScores | None = None
+        #: Candidates of the current scores ranked by a metric (NDCG@k) at the end of the
+        #: last step; the next recommendation reads its top k from them (same result).
+        self.kept_ranking: topk.CandidateRanking | None = None
         self.train()
 
         self._create_agents(self.user_agent_class, self.users, 0, self.num_users)
@@ -392,6 +395,9 @@ class BaseRecommender(mesa.Model, SystemStateModule):
             if items.shape[0] == 1:
                 return topk.top_k_shared(items[0], users[:, 0], k, seed, excluded)
             if items.shape[0] <= topk.FUSED_MAX_FACTORS:
+                kept = self.kept_ranking
+                if kept is not None and kept.matches(self.predicted_scores):
+                    return kept.top_k(k, seed, excluded)
                 return topk.top_k_factors(users, items, k, seed, excluded)
             # Many factors: blocks of scores by BLAS beat the per-user accumulation.
             return topk.top_k_items(

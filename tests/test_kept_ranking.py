@@ -1,0 +1,152 @@
+"""Candidates kept from one ranking answer later top-k queries exactly.
+
+NDCG@k ranks the model's current scores at the end of a step; the next step's
+recommendation ranks the same scores. :class:`mesa_recsys.topk.CandidateRanking` keeps
+each user's best items from the first ranking so the second reads its lists from them;
+these tests check that the lists are exactly those of a fresh ranking (ties, exclusions,
+NaN, small catalogues) and that a model recommends the same items with or without the
+metric attached.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mesa_recsys import topk
+from mesa_recsys.metrics import NDCGAtK, RecallAtK
+from mesa_recsys.models import ContentFiltering, ImplicitMF
+
+
+def _factors(rng: np.random.Generator, trial: int) -> tuple[np.ndarray, np.ndarray]:
+    num_users = int(rng.integers(1, 200))
+    num_attrs = int(rng.integers(2, 6))
+    num_items = int(rng.integers(2, 60))
+    if trial % 3 == 0:  # continuous scores: ties only between identical items
+        users = rng.normal(size=(num_users, num_attrs))
+        items = rng.normal(size=(num_attrs, num_items))
+        items[:, -1] = items[:, 0]
+    else:  # small integers: ties everywhere
+        users = rng.integers(0, 3, size=(num_users, num_attrs)).astype(float)
+        items = rng.integers(0, 3, size=(num_attrs, num_items)).astype(float)
+    if trial % 5 == 0:
+        items[:, rng.integers(0, num_items)] = np.nan
+    return users, items
+
+
+@pytest.mark.parametrize("trial", range(24))
+def test_candidates_give_the_lists_of_a_fresh_ranking(trial):
+    rng = np.random.default_rng(trial)
+    users, items = _factors(rng, trial)
+    num_users, num_items = users.shape[0], items.shape[1]
+    depth = int(rng.integers(1, num_items + 3))
+    kept = topk.CandidateRanking(users, items, depth)
+    assert kept.complete == (depth >= num_items)
+    for k in range(min(num_items, depth + 2) + 1):
+        for width in (0, 1, 4):
+            excluded = rng.integers(-1, num_items, size=(num_users, width)) if width else None
+            seed = int(rng.integers(0, 2**63))
+            fresh = topk.top_k_factors(users, items, k, seed, excluded)
+            np.testing.assert_array_equal(kept.top_k(k, seed, excluded), fresh)
+
+
+def test_the_candidates_are_the_best_items_with_their_scores():
+    rng = np.random.default_rng(5)
+    users, items = rng.normal(size=(50, 3)), rng.normal(size=(3, 40))
+    kept = topk.CandidateRanking(users, items, 7)
+    scores = users @ items
+    best = -np.sort(-scores, axis=1)[:, :7]
+    np.testing.assert_allclose(kept.scores, best, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        np.take_along_axis(scores, kept.candidates, axis=1), best, atol=1e-12
+    )
+
+
+def test_a_user_whose_candidates_run_out_is_ranked_again():
+    # depth 3, k 2, and each user's two best items excluded: no candidate is usable, so
+    # every user falls back to a ranking of the whole catalogue
+    rng = np.random.default_rng(2)
+    users, items = rng.normal(size=(30, 3)), rng.normal(size=(3, 20))
+    kept = topk.CandidateRanking(users, items, 3)
+    excluded = kept.candidates[:, :2].copy()
+    lists = kept.top_k(2, 9, excluded)
+    np.testing.assert_array_equal(lists, topk.top_k_factors(users, items, 2, 9, excluded))
+    assert not (lists[:, :, None] == excluded[:, None, :]).any()
+
+
+def test_a_tie_at_the_last_candidate_is_not_trusted():
+    # all items score the same: the last candidate ties with items left out, so no
+    # candidate is known complete and the seed's draw over all 30 items decides
+    users = np.ones((40, 2))
+    items = np.ones((2, 30))
+    kept = topk.CandidateRanking(users, items, 5)
+    for seed in range(5):
+        fresh = topk.top_k_factors(users, items, 3, seed)
+        np.testing.assert_array_equal(kept.top_k(3, seed), fresh)
+    assert np.unique(kept.top_k(3, 0)).size > 5  # draws reach beyond the five candidates
+
+
+def test_matches_follows_the_factors_object():
+    class Scores:
+        pass
+
+    rng = np.random.default_rng(0)
+    scores = Scores()
+    scores._factors = (rng.normal(size=(4, 2)), rng.normal(size=(2, 5)), None)
+    kept = topk.CandidateRanking(scores._factors[0], scores._factors[1], 3, source=scores)
+    assert kept.matches(scores)
+    assert not kept.matches(Scores())
+    scores._factors = (*scores._factors[:2], None)  # new factors (a retrain): stale
+    assert not kept.matches(scores)
+    with pytest.raises(ValueError, match="depth"):
+        topk.CandidateRanking(scores._factors[0], scores._factors[1], 0)
+
+
+def _run(cls, metrics, repeated: bool, random_items: int, steps: int = 6):
+    rng = np.random.default_rng(0)
+    items = rng.integers(0, 3, size=(4, 50)).astype(float)
+    items[:, 7] = items[:, 8]  # identical items tie in every user's scores
+    kwargs = {
+        "actual_user_representation": rng.normal(size=(120, 4)),
+        "actual_item_representation": items,
+        "num_items_per_iter": 6,
+        "seed": 4,
+        "measurements": metrics,
+    }
+    if cls is ContentFiltering:
+        kwargs["item_representation"] = items.copy()
+    else:
+        kwargs["num_latent_factors"] = 3
+    model = cls(**kwargs)
+    model.step_options = model.step_options_with(
+        repeated_items=repeated, random_items_per_iter=random_items
+    )
+    shown = []
+    for _ in range(steps):
+        model.step()
+        shown.append(model.items_shown.copy())
+    return np.array(shown), model
+
+
+@pytest.mark.parametrize("cls", [ContentFiltering, ImplicitMF])
+@pytest.mark.parametrize(("repeated", "random_items"), [(True, 0), (False, 0), (True, 2)])
+def test_the_model_recommends_the_same_with_or_without_ndcg(cls, repeated, random_items):
+    alone, _ = _run(cls, None, repeated, random_items)
+    measured, model = _run(cls, [NDCGAtK(10), RecallAtK(4)], repeated, random_items)
+    np.testing.assert_array_equal(measured, alone)
+    assert model.kept_ranking is not None and model.kept_ranking.matches(model.predicted_scores)
+
+
+def test_the_next_recommendation_reads_the_kept_candidates(monkeypatch):
+    calls = []
+    original = topk.CandidateRanking.top_k
+
+    def counted(self, k, seed, excluded=None):
+        calls.append(k)
+        return original(self, k, seed, excluded)
+
+    monkeypatch.setattr(topk.CandidateRanking, "top_k", counted)
+    _run(ContentFiltering, [NDCGAtK(10)], True, 0, steps=3)
+    # NDCG's top 10 at construction and after every step; every step's recommendation
+    # (top 6) reads the candidates of the measurement before it
+    assert calls == [10, 6, 10, 6, 10, 6, 10]
