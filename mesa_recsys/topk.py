@@ -24,6 +24,7 @@ from mesa_recsys._jit import parallel_and_serial
 
 __all__ = [
     "CandidateRanking",
+    "KeptLists",
     "exclusion_csr",
     "random_k_items",
     "top_k_factors",
@@ -690,14 +691,12 @@ class CandidateRanking:
 
     def matches(self, scores: Any) -> bool:
         """Whether these candidates rank ``scores`` as they are now (same factors object)."""
-        return (
-            scores is self.source
-            and self.factors is not None
-            and getattr(scores, "_factors", None) is self.factors
-        )
+        return _same_source(scores, self.source, self.factors)
 
     def top_k(self, k: int, seed: int, excluded: np.ndarray | None = None) -> np.ndarray:
         """The k best items of every user, as ``top_k_factors(users, items, k, seed, excluded)``.
+
+        Always answers (unlike :meth:`KeptLists.top_k`).
 
         Args:
             k: items per user.
@@ -736,3 +735,53 @@ class CandidateRanking:
             _factors_pass(self.users[rows], self.items, k, seed, again, 1 << 16, part, None, rows)
             out[rows] = part
         return out
+
+
+def _same_source(scores: Any, source: Any, factors: Any) -> bool:
+    """Whether ``scores`` is ``source`` with the factors object it had when ranked."""
+    return scores is source and factors is not None and getattr(scores, "_factors", None) is factors
+
+
+class KeptLists:
+    """Top-k lists ranked for one seed, kept for a later ranking with the same seed and k.
+
+    For rankings that keep no candidates (shared scores, many factors, score blocks): a
+    metric that ranks the current scores with the seed the model will draw next (see the
+    model's ``next_tie_seed``) leaves its lists here, and the model's next ranking takes
+    them when it asks for the same k with no excluded items.
+
+    Args:
+        lists: U×k item ids.
+        seed: the tie-break seed they were ranked with.
+        source: the score object they rank, for :meth:`matches`.
+    """
+
+    def __init__(self, lists: np.ndarray, seed: int, source: Any = None) -> None:
+        """Keep the lists."""
+        self.lists = lists
+        self.seed = int(seed)
+        self.source = source
+        self.factors = getattr(source, "_factors", None)
+
+    def matches(self, scores: Any) -> bool:
+        """Whether the lists rank ``scores`` as they are now (same factors object)."""
+        return _same_source(scores, self.source, self.factors)
+
+    def top_k(self, k: int, seed: int, excluded: np.ndarray | None = None) -> np.ndarray | None:
+        """A copy of the lists if they answer this ranking, else None.
+
+        Args:
+            k: items per user.
+            seed: the ranking's tie-break seed.
+            excluded: items to skip per user; any (``>= 0``) means None.
+
+        Returns:
+            U×k item ids, or None.
+        """
+        if (
+            k != self.lists.shape[1]
+            or int(seed) != self.seed
+            or (excluded is not None and (excluded >= 0).any())
+        ):
+            return None
+        return self.lists.copy()

@@ -15,7 +15,7 @@ import pytest
 
 from mesa_recsys import topk
 from mesa_recsys.metrics import NDCGAtK, RecallAtK
-from mesa_recsys.models import ContentFiltering, ImplicitMF
+from mesa_recsys.models import ContentFiltering, ImplicitMF, PopularityRecommender
 
 
 def _factors(rng: np.random.Generator, trial: int) -> tuple[np.ndarray, np.ndarray]:
@@ -150,3 +150,50 @@ def test_the_next_recommendation_reads_the_kept_candidates(monkeypatch):
     # NDCG's top 10 at construction and after every step; every step's recommendation
     # (top 6) reads the candidates of the measurement before it
     assert calls == [10, 6, 10, 6, 10, 6, 10]
+
+
+def _popularity(metrics, repeated: bool, steps: int = 5):
+    rng = np.random.default_rng(1)
+    model = PopularityRecommender(
+        actual_user_representation=rng.normal(size=(150, 3)),
+        actual_item_representation=rng.uniform(size=(3, 40)),
+        num_items_per_iter=5,
+        seed=7,
+        measurements=metrics,
+    )
+    model.step_options = model.step_options_with(repeated_items=repeated)
+    shown = []
+    for _ in range(steps):
+        model.step()
+        shown.append(model.items_shown.copy())
+    return np.array(shown), model
+
+
+@pytest.mark.parametrize("repeated", [True, False])
+def test_popularity_lists_are_shared_when_k_is_the_list_length(repeated, monkeypatch):
+    calls = []
+    original = topk.top_k_shared
+
+    def counted(*args, **kwargs):
+        calls.append(args[2])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(topk, "top_k_shared", counted)
+    alone, _ = _popularity(None, repeated)
+    assert len(calls) == 5  # one ranking per step
+    calls.clear()
+    measured, model = _popularity([NDCGAtK(5), NDCGAtK(3)], repeated)
+    # popularity's equal counts tie everywhere: the lists are the same only because the
+    # metric ranks with the seed the model draws next and hands its lists over
+    np.testing.assert_array_equal(measured, alone)
+    assert isinstance(model.kept_ranking, topk.KeptLists)
+    # NDCG@5 and NDCG@3 at construction and after every step (12 rankings); the model
+    # ranks again only when items are excluded (KeptLists answers no exclusions)
+    assert len(calls) == 12 + (0 if repeated else 4)
+
+
+def test_next_tie_seed_is_the_seed_the_model_draws_and_draws_nothing():
+    _, model = _popularity(None, True, steps=1)
+    seed = model.next_tie_seed()
+    assert model.next_tie_seed() == seed  # reading it does not move the generator
+    assert model._draw_tie_seed(model.rng) == seed

@@ -13,11 +13,13 @@ computed, in compiled loops (:mod:`mesa_recsys.metrics._kernels`): the listed it
 :class:`RecallMeasurement`, the ranked items' true scores for NDCG@k. The true side of
 NDCG@k / recall@k (each user's true top k) is kept on the model until the true scores
 change, and the two metrics share one pass per step. What remains is the model's top k
-over the whole catalogue, the work of the recommender's own next ranking: for models
-scored by inner products of 2–32 factors that ranking keeps its candidates on the model
-(``kept_ranking``) and the next step's recommendation reads its lists from them, so the
-work is done once (:class:`mesa_recsys.topk.CandidateRanking`; the lists are exactly those
-the model would have made without the metric).
+over the whole catalogue, the work of the recommender's own next ranking. The metric
+breaks ties with the seed that ranking will use and leaves its work on the model
+(``kept_ranking``): candidates for inner products of 2–32 factors
+(:class:`mesa_recsys.topk.CandidateRanking`, any k and exclusions), the lists themselves
+otherwise (:class:`mesa_recsys.topk.KeptLists`, same k, no exclusions). The next step's
+recommendation reads its lists from them, exactly those it would have computed, so the
+work is done once.
 """
 
 from __future__ import annotations
@@ -79,19 +81,26 @@ def top_k_by_score(scores: np.ndarray, k: int) -> np.ndarray:
     return np.take_along_axis(part, order, axis=1)
 
 
-#: Seed of the tie-break keys of the model's ranking in NDCG@k and recall@k: fixed, so
-#: a measurement is reproducible and the same ties are broken the same way every step.
+#: Seed of the tie-break keys of the model's ranking in NDCG@k and recall@k for a model
+#: that does not tell the seed of its next ranking (``next_tie_seed``): fixed, so a
+#: measurement is reproducible.
 TIE_SEED = 0x5EED
 
 
 def predicted_top_k(
-    scores: Any, idx: np.ndarray | None, num_users: int, num_items: int, k: int
+    scores: Any,
+    idx: np.ndarray | None,
+    num_users: int,
+    num_items: int,
+    k: int,
+    seed: int = TIE_SEED,
 ) -> np.ndarray:
     """The k best items by predicted score of each user in ``idx`` (all users when None).
 
     Uses the recommender's own compiled top-k (``mesa_recsys.topk``): best first, ties
-    broken at random by keys from :data:`TIE_SEED`, scores computed a block at a time (or
-    never formed, for inner products of at most 32 factors).
+    broken at random by keys from ``seed``, scores computed a block at a time (or never
+    formed, for inner products of at most 32 factors). With all users, the lists are those
+    the recommender computes for that seed.
     """
     factors = inner_product_factors(scores)
     if factors is not None:
@@ -99,20 +108,35 @@ def predicted_top_k(
         if idx is not None:
             users = users[idx]
         if items.shape[0] == 1:
-            return topk.top_k_shared(items[0], users[:, 0], k, TIE_SEED)
+            return topk.top_k_shared(items[0], users[:, 0], k, seed)
         if items.shape[0] <= topk.FUSED_MAX_FACTORS:
-            return topk.top_k_factors(users, items, k, TIE_SEED)
+            return topk.top_k_factors(users, items, k, seed)
         return topk.top_k_items(
-            lambda rows: users[rows] @ items, users.shape[0], num_items, k, TIE_SEED
+            lambda rows: users[rows] @ items, users.shape[0], num_items, k, seed
         )
     if idx is None:
-        return topk.top_k_items(scores.block, num_users, num_items, k, TIE_SEED)
-    return topk.top_k_items(lambda rows: scores.block(idx[rows]), idx.size, num_items, k, TIE_SEED)
+        return topk.top_k_items(scores.block, num_users, num_items, k, seed)
+    return topk.top_k_items(lambda rows: scores.block(idx[rows]), idx.size, num_items, k, seed)
+
+
+def _tie_seed(recommender: Any) -> int:
+    """The seed of the model's next ranking (see ``next_tie_seed``), else :data:`TIE_SEED`."""
+    peek = getattr(recommender, "next_tie_seed", None)
+    return int(peek()) if callable(peek) else TIE_SEED
 
 
 #: Candidates kept per user beyond the longest top k that will be asked of them (items a
 #: user may no longer be shown take these places; a user without enough is ranked again).
 EXCLUSION_ROOM = 4
+
+
+def _keeps_ranking(recommender: Any, scores: Any) -> bool:
+    """Whether the model takes a kept ranking of these scores for its next recommendation."""
+    return (
+        hasattr(recommender, "kept_ranking")
+        and not getattr(recommender, "probabilistic_recommendations", False)
+        and inner_product_factors(scores) is not None
+    )
 
 
 def _kept_ranking(recommender: Any, scores: Any, k: int) -> topk.CandidateRanking | None:
@@ -124,22 +148,47 @@ def _kept_ranking(recommender: Any, scores: Any, k: int) -> topk.CandidateRankin
     candidates (see :class:`mesa_recsys.topk.CandidateRanking`): the model recommends what it
     would have recommended, and NDCG@k adds little to a step. None when not applicable.
     """
-    if not hasattr(recommender, "kept_ranking") or getattr(
-        recommender, "probabilistic_recommendations", False
-    ):
+    if not _keeps_ranking(recommender, scores):
         return None
     factors = inner_product_factors(scores)
-    if factors is None or not 1 < factors[1].shape[0] <= topk.FUSED_MAX_FACTORS:
+    if not 1 < factors[1].shape[0] <= topk.FUSED_MAX_FACTORS:
         return None
     kept = recommender.kept_ranking
     longest = max(k, getattr(recommender, "num_items_per_iter", k))
     options = getattr(recommender, "step_options", None)
     room = 0 if getattr(options, "repeated_items", True) else EXCLUSION_ROOM
-    if kept is not None and kept.matches(scores) and (kept.complete or kept.depth > longest):
+    if (
+        isinstance(kept, topk.CandidateRanking)
+        and kept.matches(scores)
+        and (kept.complete or kept.depth > longest)
+    ):
         return kept
     kept = topk.CandidateRanking(*factors, longest + 1 + room, source=scores)
     recommender.kept_ranking = kept
     return kept
+
+
+def _shared_top_k(recommender: Any, scores: Any, k: int, seed: int) -> np.ndarray:
+    """Every user's top k of the current scores, through the model's kept ranking.
+
+    Reads the lists from what the model keeps when that answers them, else ranks and
+    leaves the work there for the model's next recommendation (lists are left only when
+    k is the model's list length or nothing kept matches the scores).
+    """
+    kept = _kept_ranking(recommender, scores, k)
+    if kept is not None:
+        return kept.top_k(k, seed)
+    old = getattr(recommender, "kept_ranking", None)
+    current = old is not None and old.matches(scores)
+    if current:
+        ranked = old.top_k(k, seed)
+        if ranked is not None:
+            return ranked
+    ranked = predicted_top_k(scores, None, recommender.num_users, recommender.num_items, k, seed)
+    longest = getattr(recommender, "num_items_per_iter", None)
+    if _keeps_ranking(recommender, scores) and (k == longest or not current):
+        recommender.kept_ranking = topk.KeptLists(ranked, seed, source=scores)
+    return ranked
 
 
 def _subset_blocks(recommender: Any, users: UserSubset, num_cols: int) -> Any:
@@ -304,11 +353,11 @@ class _TrueRanking(Measurement):
         num_users, num_items = recommender.num_users, recommender.num_items
         rows = np.arange(num_users) if idx is None else idx
         if shown is None:
-            kept = _kept_ranking(recommender, pred, self.k) if idx is None else None
-            if kept is not None:
-                ranked = kept.top_k(self.k, TIE_SEED)
+            seed = _tie_seed(recommender)
+            if idx is None:
+                ranked = _shared_top_k(recommender, pred, self.k, seed)
             else:
-                ranked = predicted_top_k(pred, idx, num_users, num_items, self.k)
+                ranked = predicted_top_k(pred, idx, num_users, num_items, self.k, seed)
         else:
             ranked = shown[rows, : self.k]
             keep = (ranked >= 0).all(axis=1)
@@ -362,9 +411,10 @@ class NDCGAtK(_TrueRanking):
     """Normalised discounted cumulative gain of the model's top k, with true scores as gains.
 
     For user u, R_u is the model's top k (by predicted score over the whole catalogue, ties
-    broken at random with fixed keys as a recommender breaks them, see
-    :func:`predicted_top_k`; or the first k items of the list shown this step with
-    ``ranking="shown"``) and T_u the k items with the highest true scores (ties → lower
+    broken at random by the seed of the model's next ranking, read without drawing it, so
+    that R_u is what the model would recommend next; fixed keys from :data:`TIE_SEED` for
+    a model without ``next_tie_seed``; see :func:`predicted_top_k`. Or the first k items of
+    the list shown this step with ``ranking="shown"``) and T_u the k items with the highest true scores (ties → lower
     item index). The gain of item
     i is its true score shifted so the user's worst item gains 0, g_i = s_ui − min_j s_uj
     (true scores may be negative). DCG = Σ_{r=1..k} g_{R_u[r]} / log2(r + 1) and

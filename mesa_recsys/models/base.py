@@ -192,9 +192,10 @@ class BaseRecommender(mesa.Model, SystemStateModule):
         self.interactions = np.empty((self.num_users, 0), dtype=np.int64)
         self._excluded = np.empty((self.num_users, 0), dtype=np.int64)
         self.predicted_scores: PredictedScores | None = None
-        #: Candidates of the current scores ranked by a metric (NDCG@k) at the end of the
-        #: last step; the next recommendation reads its top k from them (same result).
-        self.kept_ranking: topk.CandidateRanking | None = None
+        #: Lists (or candidates) of the current scores ranked by a metric (NDCG@k) at the
+        #: end of the last step; the next recommendation reads its top k from them when
+        #: they answer it (the same lists it would compute).
+        self.kept_ranking: topk.CandidateRanking | topk.KeptLists | None = None
         self.train()
 
         self._create_agents(self.user_agent_class, self.users, 0, self.num_users)
@@ -385,19 +386,37 @@ class BaseRecommender(mesa.Model, SystemStateModule):
             return None
         return mo.normalize_matrix(users), np.asarray(items, dtype=float)
 
+    @staticmethod
+    def _draw_tie_seed(rng: np.random.Generator) -> int:
+        return int(rng.integers(0, 2**63))
+
+    def next_tie_seed(self) -> int:
+        """The tie-break seed the next ranking of items will use, without drawing it.
+
+        A metric that ranks the current scores (NDCG@k) breaks ties with it, so that its
+        lists are those the model would recommend next, and can hand them over
+        (``kept_ranking``). Reads a copy of the model's generator: the simulation is not
+        changed.
+        """
+        twin = np.random.Generator(type(self.rng.bit_generator)())
+        twin.bit_generator.state = self.rng.bit_generator.state
+        return self._draw_tie_seed(twin)
+
     def _top_k(self, k: int, excluded: np.ndarray | None) -> np.ndarray:
-        seed = int(self.rng.integers(0, 2**63))
+        seed = self._draw_tie_seed(self.rng)
         if self.probabilistic_recommendations:
             return self._probabilistic_top_k(k, excluded)
+        kept = self.kept_ranking
+        if kept is not None and kept.matches(self.predicted_scores):
+            lists = kept.top_k(k, seed, excluded)
+            if lists is not None:  # the lists of this seed, k and exclusions are known
+                return lists
         factors = self._fast_factors()
         if factors is not None:
             users, items = factors
             if items.shape[0] == 1:
                 return topk.top_k_shared(items[0], users[:, 0], k, seed, excluded)
             if items.shape[0] <= topk.FUSED_MAX_FACTORS:
-                kept = self.kept_ranking
-                if kept is not None and kept.matches(self.predicted_scores):
-                    return kept.top_k(k, seed, excluded)
                 return topk.top_k_factors(users, items, k, seed, excluded)
             # Many factors: blocks of scores by BLAS beat the per-user accumulation.
             return topk.top_k_items(
