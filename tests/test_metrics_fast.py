@@ -23,6 +23,7 @@ from mesa_recsys.metrics import (
     RecallMeasurement,
     RecSimilarity,
     RMSEMeasurement,
+    similarity,
     top_k_by_score,
 )
 from mesa_recsys.metrics import _kernels as kernels
@@ -50,36 +51,53 @@ def test_list_jaccard_counts_each_item_once_and_skips_padding(seed):
     assert np.array_equal(got, expected, equal_nan=True)
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_cumulative_sets_and_grown_intersections_match_the_set_definition(seed):
+#: Item-id limits of the bitset layout: sorted rows from the start; heads and bitsets, then
+#: sorted rows from the first item id ≥ 100 on; heads and bitsets throughout.
+_LAYOUTS = [0, 100, 4096]
+
+
+@pytest.mark.parametrize("limit", _LAYOUTS)
+@pytest.mark.parametrize("seed", range(4))
+def test_cumulative_sets_and_grown_intersections_match_the_set_definition(seed, limit, monkeypatch):
+    monkeypatch.setattr(similarity, "BITSET_MAX_ITEMS", limit)
     rng = np.random.default_rng(seed)
-    indptr, indices = np.zeros(1, dtype=np.int64), np.empty(0, dtype=np.int32)
+    history = similarity._CumulativeInteractions()
     sets: list[set] = []
     pairs = rng.integers(0, 30, size=(200, 2))
     pairs[:3] = [(0, 0), (1, 2), (2, 1)]
+    a, b = pairs[:, 0].copy(), pairs[:, 1].copy()
     common = np.zeros(len(pairs), dtype=np.int64)
     num_users = 20
-    for step in range(12):
+    for step in range(40):
         if step == 6:
             num_users = 30  # users added: their sets start empty
-        items = rng.integers(-1, 8, size=num_users)  # -1: no interaction; repeats
-        indptr, indices, added = kernels.add_to_sets(indptr, indices, items)
+        # few items first (short heads, repeats), then more: heads spill into bitsets, the
+        # bitsets widen, rows fill up and move, the pool is compacted
+        top = 8 if step < 10 else 70 if step < 20 else 300
+        items = rng.integers(-1, top, size=num_users)  # -1: no interaction
+        history.update(items)
+        added = history.added
         sets += [set() for _ in range(num_users - len(sets))]
         for u, item in enumerate(items):
             new = item >= 0 and item not in sets[u]
             assert added[u] == (item if new else -1)
             if item >= 0:
                 sets[u].add(int(item))
+        indptr, indices = history.to_csr()
         rows = [indices[indptr[u] : indptr[u + 1]].tolist() for u in range(num_users)]
         assert rows == [sorted(s) for s in sets]
-        in_range = pairs[(pairs < num_users).all(axis=1)]
-        expected = [_jaccard(sets[a], sets[b]) for a, b in in_range]
-        assert np.array_equal(
-            kernels.set_jaccard(indptr, indices, in_range), expected, equal_nan=True
-        )
-        # pairs naming users not added yet see empty sets, as the merge does
-        grown = kernels.grow_intersections(indptr, indices, added, pairs, common)
-        assert np.array_equal(grown, kernels.set_jaccard(indptr, indices, pairs), equal_nan=True)
+        in_range = (pairs < num_users).all(axis=1)
+        expected = [_jaccard(sets[x], sets[y]) for x, y in pairs[in_range]]
+        values, both = history.jaccard(a[in_range], b[in_range])
+        assert np.array_equal(values, expected, equal_nan=True)
+        assert both.tolist() == [len(sets[x] & sets[y]) for x, y in pairs[in_range]]
+        # pairs naming users not added yet see empty sets
+        grown = history.grow(a, b, common, added)
+        assert np.array_equal(grown, history.jaccard(a, b)[0], equal_nan=True)
+        assert np.array_equal(common, history.jaccard(a, b)[1])
+    assert (history.head is None) == (limit < 300)
+    if limit == 4096:
+        assert history.spilled > 0 and history.bits.shape[1] == 8  # long sets: 300 ids
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -162,6 +180,9 @@ _MODEL_CACHES = (
     "_mesa_recsys_ranking_pass",
     "_mesa_recsys_true_top_k",
     "_mesa_recsys_factor_mse",
+    "_mesa_recsys_user_grams",
+    "_mesa_recsys_shown_lists",
+    "_mesa_recsys_interaction_sets",
 )
 
 

@@ -6,12 +6,14 @@ Everything here works on whole arrays; nothing builds a dense users × items mat
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from mesa_recsys import matrix_ops as mo
+from mesa_recsys.metrics import _kernels
 
 #: A subset of users: None (everyone), a boolean mask, user indices, or ``fn(model)``
 #: returning either of those (evaluated at every measurement, so it can follow added users).
@@ -103,6 +105,87 @@ def current_items_shown(recommender: Any) -> np.ndarray | None:
     return None if shown.size == 0 or shown.ndim != 2 else shown
 
 
+#: Attribute of the model holding this step's lists in compact form (see :func:`shown_lists`).
+_SHOWN_ATTR = "_mesa_recsys_shown_lists"
+
+#: Lists are compared as bitmasks over the items shown this step when there are at most this
+#: many of them (4 words of 64 bits per user).
+MASK_ITEMS = 256
+
+
+class ShownLists:
+    """This step's lists, read once for the metrics that read them (see :func:`shown_lists`).
+
+    Attributes:
+        shown: the model's ``items_shown`` (U×N item ids, ``-1`` = padding).
+        time: the model time they were read at.
+        marked: per item, whether some list has it.
+        num_distinct: how many items some list has.
+        bound: one more than the largest possible item id.
+    """
+
+    def __init__(self, shown: np.ndarray, bound: int, time: Any) -> None:
+        """Mark the items of ``shown`` (ids below ``bound``, ``-1`` = padding).
+
+        Raises:
+            IndexError: when an id is not below ``bound`` (or below -1).
+        """
+        marked = _kernels.shown_items(shown, bound)
+        if marked is None:
+            bad = int(shown.max()) if shown.max() >= bound else int(shown.min())
+            raise IndexError(f"item {bad} is out of bounds for size {bound}")
+        self.shown = shown
+        self.time = time
+        self.bound = bound
+        self.marked = marked
+        self.num_distinct = int(np.count_nonzero(marked))
+        self._masks: tuple[np.ndarray, np.ndarray] | None = None
+
+    def jaccard(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Jaccard index of the sets of items of the lists of users ``a[p]`` and ``b[p]``.
+
+        By bitmasks over the items shown, numbered from 0, when there are few of them
+        (popularity shows everyone the same few; the masks are made once per step), else by
+        marks in a catalogue-sized array; NaN where both lists hold no item.
+        """
+        if self.num_distinct <= MASK_ITEMS:
+            if self._masks is None:
+                label = np.cumsum(self.marked, dtype=np.int32) - 1
+                words = max(1, -(-self.num_distinct // 64))
+                self._masks = _kernels.list_masks(self.shown, label, words)
+            return _kernels.mask_jaccard(*self._masks, a, b)
+        return _kernels.lists_jaccard(self.shown, a, b, self.bound)
+
+
+def shown_lists(recommender: Any) -> ShownLists | None:
+    """This step's lists in compact form, made once per step and shared (None before any).
+
+    Kept on the model with the ``items_shown`` array and the model time they came from; a
+    model without ``time`` gets a fresh copy at every call. The model replaces
+    ``items_shown`` every step (and when users are added) and does not change it in place.
+    """
+    shown = current_items_shown(recommender)
+    if shown is None:
+        return None
+    time = getattr(recommender, "time", None)
+    cached = getattr(recommender, _SHOWN_ATTR, None)
+    if (
+        time is not None
+        and isinstance(cached, ShownLists)
+        and cached.time == time
+        and cached.shown is shown
+    ):
+        return cached
+    num_items = getattr(recommender, "num_items", None)
+    if not isinstance(num_items, int | np.integer):
+        num_items = int(shown.max(initial=-1)) + 1
+    lists = ShownLists(shown, max(1, int(num_items)), time)
+    if time is not None:
+        with contextlib.suppress(AttributeError):  # a model that takes no attributes
+            setattr(recommender, _SHOWN_ATTR, lists)
+    return lists
+
+
 def check_pairs(pairs: Any) -> np.ndarray:
     """Pairs of user indices as a P×2 int array.
 
@@ -123,16 +206,29 @@ def check_pairs(pairs: Any) -> np.ndarray:
     return arr.astype(np.int64)
 
 
-def check_pairs_in_range(pairs: np.ndarray, num_users: int) -> None:
-    """Raise a ValueError naming ``pairs`` when an index is not a user of the model."""
-    if pairs.max() >= num_users:
-        raise ValueError(
-            f"pairs: user index {int(pairs.max())} is out of range for {num_users} users"
-        )
+def check_pairs_in_range(pairs: np.ndarray, num_users: int, largest: int | None = None) -> None:
+    """Raise a ValueError naming ``pairs`` when an index is not a user of the model.
+
+    Args:
+        pairs: P×2 user indices.
+        num_users: the model's number of users.
+        largest: ``pairs.max()``, when the caller keeps it.
+    """
+    largest = int(pairs.max()) if largest is None else largest
+    if largest >= num_users:
+        raise ValueError(f"pairs: user index {largest} is out of range for {num_users} users")
 
 
 def mean_or_nan(values: np.ndarray) -> float:
-    """Mean of the finite entries, or NaN when there are none."""
+    """Mean of the finite entries, or NaN when there are none.
+
+    When every entry is finite this is ``values.mean()`` (the same sum divided by the same
+    count), without the mask and the copy.
+    """
+    if values.size:
+        total = float(np.add.reduce(values))
+        if math.isfinite(total):
+            return total / values.size
     finite = values[np.isfinite(values)]
     return float(finite.mean()) if finite.size else float("nan")
 
@@ -144,12 +240,20 @@ def dense_columns(matrix: Any, cols: np.ndarray) -> np.ndarray:
 
 
 #: Attribute of a score component holding what :func:`inner_product_factors` derived from
-#: its factors, with the factors it was derived from (a new ``set_factors`` replaces them).
+#: its factors, with the factors it was derived from (a new ``set_factors`` replaces them),
+#: and a private copy of the users they were normalised from.
 _FACTORS_ATTR = "_mesa_recsys_unit_factors"
 
 
 def derived_from_factors(scores: Any) -> dict | None:
-    """Per-factors cache on a score component (None when the scores are not factors)."""
+    """Per-factors cache on a score component (None when the scores are not factors).
+
+    A new snapshot of factors (``set_factors``) starts a new cache, but when its user
+    factors hold the same values as the last snapshot's (a model that does not learn user
+    profiles, such as popularity, retrains with copies of the same profiles every step),
+    their row-normalised array is reused, the same object: caches keyed on it stay valid.
+    The comparison is against a private copy, so profiles changed in place are seen.
+    """
     factors = getattr(scores, "_factors", None)
     if factors is None or getattr(scores, "explicit", True):
         return None
@@ -157,13 +261,17 @@ def derived_from_factors(scores: Any) -> dict | None:
     if cached is not None and cached[0] is factors:
         return cached[1]
     derived: dict = {}
+    kept = None
     users, items, score_fn = factors
     if score_fn is mo.inner_product and (
         isinstance(users, np.ndarray) and isinstance(items, np.ndarray)
     ):
-        derived["factors"] = (mo.normalize_matrix(users), np.asarray(items, dtype=float))
+        kept = cached[2] if cached is not None and len(cached) > 2 else None
+        if kept is None or not _kernels.same_values(kept[0], users):
+            kept = (users.copy(), mo.normalize_matrix(users))
+        derived["factors"] = (kept[1], np.asarray(items, dtype=float))
     with contextlib.suppress(AttributeError):  # an object that takes no attributes: no cache
-        setattr(scores, _FACTORS_ATTR, (factors, derived))
+        setattr(scores, _FACTORS_ATTR, (factors, derived, kept))
     return derived
 
 

@@ -5,30 +5,43 @@ several whole-array temporaries (sparse fancy indexing, a sort per row, a users 
 mask). The results are the same numbers: counts are exact, and scores are dot products
 summed in attribute order, so equal scores stay equal.
 
-Sets of items are kept as sorted CSR rows (``indptr``, int32 ``indices``): each user's
-cumulative set of interacted items.
+Each user's cumulative set of interacted items is kept as a bitset or as a sorted row with
+spare room, both updated in place (see "cumulative sets" below).
 """
 
 from __future__ import annotations
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
 
 from mesa_recsys._jit import parallel_and_serial
 
 __all__ = [
-    "add_to_sets",
     "chosen_in_top_k",
     "chosen_in_top_k_factors",
     "draw_partners",
-    "grow_intersections",
+    "heads_add",
+    "heads_grow",
+    "heads_jaccard",
+    "heads_to_csr",
     "list_jaccard",
+    "list_masks",
     "list_ranges",
+    "lists_jaccard",
     "mark_items",
+    "mask_jaccard",
     "ndcg_recall_factors",
     "ndcg_recall_gains",
+    "rows_add",
+    "rows_grow",
+    "rows_jaccard",
+    "same_values",
     "scan_ties",
-    "set_jaccard",
+    "shown_items",
+    "user_ids",
 ]
 
 #: Below this much work (about one unit per score or set entry touched) a kernel runs on one
@@ -41,93 +54,381 @@ def _pick(parallel_fn, serial_fn, work: int):
     return parallel_fn if work > SERIAL_WORK else serial_fn
 
 
+def user_ids(ids: np.ndarray) -> np.ndarray:
+    """``ids`` as a contiguous int32 or int64 array (the kernels are compiled for both).
+
+    Args:
+        ids: user indices.
+
+    Returns:
+        ``ids`` itself when it is already one, else a contiguous int64 copy.
+    """
+    ids = np.ascontiguousarray(ids)
+    return ids if ids.dtype in (np.int32, np.int64) else ids.astype(np.int64)
+
+
 def _check_ids(ids: np.ndarray, bound: int, what: str) -> None:
     """IndexError unless every id is below ``bound`` (compiled loops do not check)."""
     if ids.size and int(ids.max()) >= bound:
         raise IndexError(f"{what} {int(ids.max())} is out of bounds for size {bound}")
 
 
+# --- equal snapshots -------------------------------------------------------------------------
+
+
+@numba.njit(cache=True)
+def _same_words(a, b):
+    for t in range(a.size):  # noqa: SIM110 (an early exit, compiled)
+        if a[t] != b[t]:
+            return False
+    return True
+
+
+def same_values(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two arrays hold the same bits: same dtype, shape and bytes.
+
+    The comparison stops at the first difference, so arrays that differ early cost next to
+    nothing. Bitwise, not numerically: -0.0 and 0.0 differ and a NaN equals a NaN of the same bits,
+    so that whatever is computed from one array is exactly what the other gives.
+
+    Args:
+        a: an array.
+        b: another array.
+
+    Returns:
+        True when they are interchangeable.
+    """
+    if a.dtype != b.dtype or a.shape != b.shape:
+        return False
+    if a.size == 0:
+        return True
+    if not (a.flags.c_contiguous and b.flags.c_contiguous) or a.dtype.hasobject:
+        a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
+        if a.dtype.hasobject:
+            return bool(np.array_equal(a, b))
+    words = np.uint64 if a.nbytes % 8 == 0 else np.uint8
+    return bool(_same_words(a.reshape(-1).view(words), b.reshape(-1).view(words)))
+
+
 # --- cumulative sets -------------------------------------------------------------------------
+#
+# Each user's cumulative set of interacted items is kept in one of two layouts, both updated
+# in place, so that a step costs O(users) whatever the number of steps so far:
+#
+# * small catalogues (item ids below 64 words of 64 bits): a head of HEAD int32 per user,
+#   the set's size and then its items in increasing order while there are at most INLINE
+#   of them; a larger set moves to a bitset row of its own (one bit per item, and a word
+#   ``nonzero[r]`` whose bit w says that word w of the row has an item), whose index the
+#   head keeps. Short sets, the usual case, stay within 32 bytes per user; a long set costs
+#   one bit test per membership test, and two long sets intersect by a popcount over the
+#   words nonzero in both.
+# * any catalogue: sorted rows with spare room. Row u is ``pool[start[u] : start[u] +
+#   length[u]]`` with ``room[u]`` slots reserved; a full row moves to the end of the pool
+#   with twice the room, and the pool is compacted when it is full. Adding an item shifts
+#   the entries after it in its row only.
+
+
+@intrinsic
+def _popcount(typingctx, x):
+    """Number of set bits of an unsigned 64-bit word (LLVM's ``ctpop``)."""
+    if not isinstance(x, types.Integer) or x.bitwidth != 64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        fn = builder.module.declare_intrinsic("llvm.ctpop", [args[0].type])
+        return builder.call(fn, [args[0]])
+
+    return types.int64(x), codegen
+
+
+@intrinsic
+def _trailing_zeros(typingctx, x):
+    """Index of the lowest set bit of a nonzero unsigned 64-bit word (LLVM's ``cttz``)."""
+    if not isinstance(x, types.Integer) or x.bitwidth != 64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        fn = builder.module.declare_intrinsic("llvm.cttz", [args[0].type, ir.IntType(1)])
+        return builder.call(fn, [args[0], ir.Constant(ir.IntType(1), 0)])
+
+    return types.int64(x), codegen
 
 
 #: Rows up to this long are searched by a branch-free scan rather than by bisection.
 SHORT_ROW = 32
 
+#: Room of a row's first entries in the pool of sorted rows.
+FIRST_ROOM = 4
+
+
+#: int32 slots per user in the small-catalogue layout (see "cumulative sets" above).
+HEAD = 8
+#: Items a user's head holds before the set moves to a bitset row.
+INLINE = HEAD - 1
+
 
 @numba.njit(cache=True)
-def _add_to_sets(indptr, indices, items):
-    # One pass: each row is copied into a buffer with room for one more item per row,
-    # the new item inserted in order.
-    n_old = indptr.size - 1
-    n = max(n_old, items.size)
-    new_ptr = np.empty(n + 1, dtype=np.int64)
-    new_idx = np.empty(indices.size + n, dtype=np.int32)
-    added = np.empty(n, dtype=np.int64)
-    out = 0
-    new_ptr[0] = 0
-    for u in range(n):
-        lo = indptr[u] if u < n_old else 0
-        hi = indptr[u + 1] if u < n_old else 0
-        item = items[u] if u < items.size else -1
-        at = -1
-        if item >= 0:
-            # the first entry >= item: counted branch-free in a short row, else bisected
-            if hi - lo <= SHORT_ROW:
-                a = lo
-                for t in range(lo, hi):
-                    a += indices[t] < item
-            else:
-                a, b = lo, hi
-                while a < b:
-                    mid = (a + b) // 2
-                    if indices[mid] < item:
-                        a = mid + 1
-                    else:
-                        b = mid
-            if a == hi or indices[a] != item:
-                at = a
-        if at < 0:
-            for t in range(lo, hi):
-                new_idx[out + t - lo] = indices[t]
-            out += hi - lo
-            added[u] = -1
+def _heads_add(head, bits, nonzero, count, items, added, begin):
+    # from user ``begin`` on; stops at a user whose set needs a bitset row when none is free
+    one = np.uint64(1)
+    for u in range(begin, items.size):
+        x = items[u]
+        n = head[u, 0]
+        if n <= INLINE:
+            # where x goes (after the items below it) and whether it is there: every slot
+            # read, the ones past the size masked, without a branch per item
+            at = 1
+            hits = 0
+            for t in range(1, INLINE + 1):
+                y = head[u, t]
+                valid = t <= n
+                at += valid & (y < x)
+                hits += valid & (y == x)
+            if (hits > 0) | (x < 0):
+                added[u] = -1
+                continue
+            if n < INLINE:
+                for t in range(n, at - 1, -1):
+                    head[u, t + 1] = head[u, t]
+                head[u, at] = x
+            else:  # the head is full: its items and x move to a bitset row
+                if count == bits.shape[0]:
+                    return u, count
+                for t in range(1, INLINE + 1):
+                    y = head[u, t]
+                    bits[count, y >> 6] |= one << np.uint64(y & 63)
+                    nonzero[count] |= one << np.uint64(y >> 6)
+                bits[count, x >> 6] |= one << np.uint64(x & 63)
+                nonzero[count] |= one << np.uint64(x >> 6)
+                head[u, 1] = count
+                count += 1
         else:
-            for t in range(lo, at):
-                new_idx[out + t - lo] = indices[t]
-            new_idx[out + at - lo] = item
-            for t in range(at, hi):
-                new_idx[out + t - lo + 1] = indices[t]
-            out += hi - lo + 1
-            added[u] = item
-        new_ptr[u + 1] = out
-    return new_ptr, new_idx[:out], added
+            if x < 0:
+                added[u] = -1
+                continue
+            r = head[u, 1]
+            w = x >> 6
+            bit = one << np.uint64(x & 63)
+            word = bits[r, w]
+            if word & bit:
+                added[u] = -1
+                continue
+            bits[r, w] = word | bit
+            nonzero[r] |= one << np.uint64(w)
+        head[u, 0] = n + 1
+        added[u] = x
+    return -1, count
 
 
-def add_to_sets(
-    indptr: np.ndarray, indices: np.ndarray, items: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Sorted CSR item sets with ``items[u]`` added to row u.
+def heads_add(
+    head: np.ndarray, bits: np.ndarray, nonzero: np.ndarray, count: int, items: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+    """Add ``items[u]`` to user u's set in the small-catalogue layout, in place.
 
     Args:
-        indptr: length R+1 row pointers of the current sets (R may be 0).
-        indices: int32 item ids, sorted within each row, no repeats.
-        items: one item per user (``-1`` = none); rows beyond R are new, empty sets.
+        head: R×:data:`HEAD` int32, per user the set's size, then its items in increasing
+            order while there are at most :data:`INLINE`, else the user's bitset row;
+            R ≥ ``len(items)``.
+        bits: S×W uint64 bitset rows, bit ``i & 63`` of word ``i >> 6`` standing for item i
+            (every item id below 64·W).
+        nonzero: length-S uint64, bit w set where word w of the row is nonzero.
+        count: bitset rows in use.
+        items: one item per user (``-1`` = none).
 
     Returns:
-        the new ``(indptr, indices)`` with max(R, len(items)) rows, and per row the item
-        that was new to it (``-1`` where none was: no item, or one already in the set).
+        ``(bits, nonzero, count, added)``: the bitset rows (new arrays when they had to
+        grow), the rows in use, and per user of ``items`` the item that was new to the set
+        (``-1`` where none was).
     """
-    return _add_to_sets(
-        np.asarray(indptr, dtype=np.int64),
-        np.asarray(indices, dtype=np.int32),
-        np.asarray(items, dtype=np.int64),
-    )
+    items = np.ascontiguousarray(items, dtype=np.int64)
+    added = np.empty(items.size, dtype=np.int32)
+    begin = 0
+    while True:
+        begin, count = _heads_add(head, bits, nonzero, count, items, added, begin)
+        if begin < 0:
+            return bits, nonzero, int(count), added
+        rows = max(16, 2 * bits.shape[0])  # no free bitset row: twice as many
+        wider = np.zeros((rows, bits.shape[1]), dtype=np.uint64)
+        wider[: bits.shape[0]] = bits
+        bits = wider
+        nonzero = np.concatenate([nonzero, np.zeros(rows - nonzero.size, dtype=np.uint64)])
 
 
-def _set_jaccard_py(indptr, indices, a, b, num_items, out):
+@numba.njit(cache=True)
+def _heads_rows(head, bits, indptr, indices):
+    # every set's items in increasing order (bitset rows: lowest word and bit first)
+    for u in range(head.shape[0]):
+        out = indptr[u]
+        n = head[u, 0]
+        if n <= INLINE:
+            for t in range(n):
+                indices[out + t] = head[u, t + 1]
+            continue
+        r = head[u, 1]
+        for w in range(bits.shape[1]):
+            word = bits[r, w]
+            while word:
+                indices[out] = w * 64 + _trailing_zeros(word)
+                out += 1
+                word &= word - np.uint64(1)
+
+
+def heads_to_csr(head: np.ndarray, bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sets of the small-catalogue layout as sorted CSR rows ``(indptr, indices)``.
+
+    Args:
+        head: R×:data:`HEAD` int32 heads (see :func:`heads_add`).
+        bits: S×W uint64 bitset rows.
+
+    Returns:
+        int64 row pointers (length R+1) and int32 item ids, sorted within each row.
+    """
+    indptr = np.zeros(head.shape[0] + 1, dtype=np.int64)
+    np.cumsum(head[:, 0], out=indptr[1:])
+    indices = np.empty(int(indptr[-1]), dtype=np.int32)
+    _heads_rows(head, bits, indptr, indices)
+    return indptr, indices
+
+
+@numba.njit(cache=True)
+def _compact(start, length, room, pool, extra):
+    # every row copied, with its room, into a pool twice the size of what is in use
+    used = extra
+    for u in range(start.size):
+        used += room[u]
+    new = np.empty(max(2 * used, 64), dtype=pool.dtype)
+    out = 0
+    for u in range(start.size):
+        lo = start[u]
+        for t in range(length[u]):
+            new[out + t] = pool[lo + t]
+        start[u] = out
+        out += room[u]
+    return new, out
+
+
+@numba.njit(cache=True)
+def _rows_add(start, length, room, pool, end, items, added):
+    for u in range(items.size):
+        x = items[u]
+        if x < 0:
+            added[u] = -1
+            continue
+        lo = start[u]
+        n = length[u]
+        hi = lo + n
+        # the first entry >= x: counted branch-free in a short row, else bisected
+        if n <= SHORT_ROW:
+            at = lo
+            for t in range(lo, hi):
+                at += pool[t] < x
+        else:
+            at, b = lo, hi
+            while at < b:
+                mid = (at + b) // 2
+                if pool[mid] < x:
+                    at = mid + 1
+                else:
+                    b = mid
+        if at < hi and pool[at] == x:
+            added[u] = -1
+            continue
+        if n == room[u]:  # full: the row moves to the end of the pool with twice the room
+            grown = max(FIRST_ROOM, 2 * n)
+            if end + grown > pool.size:
+                offset = at - lo
+                pool, end = _compact(start, length, room, pool, grown)
+                lo = start[u]
+                at = lo + offset
+            for t in range(n):
+                pool[end + t] = pool[lo + t]
+            at = end + (at - lo)
+            lo = end
+            start[u] = end
+            room[u] = grown
+            end += grown
+        for t in range(lo + n, at, -1):
+            pool[t] = pool[t - 1]
+        pool[at] = x
+        length[u] = n + 1
+        added[u] = x
+    return pool, end
+
+
+def rows_add(
+    start: np.ndarray,
+    length: np.ndarray,
+    room: np.ndarray,
+    pool: np.ndarray,
+    end: int,
+    items: np.ndarray,
+) -> tuple[np.ndarray, int, np.ndarray]:
+    """Add ``items[u]`` to sorted row u of a pool of rows with spare room.
+
+    Args:
+        start: length-R int64 first slot of each row in ``pool`` (updated in place).
+        length: length-R int64 entries of each row (updated in place).
+        room: length-R int64 slots reserved for each row (updated in place); a row with no
+            room yet has 0.
+        pool: int32 slots; ``pool[start[u] : start[u] + length[u]]`` is row u, sorted.
+        end: first slot of ``pool`` not reserved by any row.
+        items: one item per user (``-1`` = none); R ≥ ``len(items)``.
+
+    Returns:
+        ``(pool, end, added)``: the pool (a new, compacted one when it was full), its new
+        end, and per user the item that was new to the set (``-1`` where none was).
+    """
+    items = np.ascontiguousarray(items, dtype=np.int64)
+    added = np.empty(items.size, dtype=np.int32)
+    pool, end = _rows_add(start, length, room, pool, end, items, added)
+    return pool, int(end), added
+
+
+def _heads_jaccard_py(head, bits, nonzero, a, b, common, out):
+    one = np.uint64(1)
+    num_rows = head.shape[0]
+    for p in numba.prange(a.size):
+        u = a[p]
+        v = b[p]
+        nu = head[u, 0] if u < num_rows else 0
+        nv = head[v, 0] if v < num_rows else 0
+        c = 0
+        if nu <= INLINE and nv <= INLINE:  # two short lists: every item against every item
+            for s in range(1, nu + 1):
+                x = head[u, s]
+                for t in range(1, nv + 1):
+                    c += head[v, t] == x
+        elif nu <= INLINE:  # a short list against a bitset
+            r = head[v, 1]
+            for s in range(1, nu + 1):
+                x = head[u, s]
+                if x < 0:  # never: keeps LLVM from vector gathers
+                    break
+                c += np.int64((bits[r, x >> 6] >> np.uint64(x & 63)) & one)
+        elif nv <= INLINE:
+            r = head[u, 1]
+            for t in range(1, nv + 1):
+                y = head[v, t]
+                if y < 0:  # never
+                    break
+                c += np.int64((bits[r, y >> 6] >> np.uint64(y & 63)) & one)
+        else:  # two bitsets: the words nonzero in both
+            ru = head[u, 1]
+            rv = head[v, 1]
+            both = nonzero[ru] & nonzero[rv]
+            while both:
+                w = _trailing_zeros(both)
+                c += _popcount(bits[ru, w] & bits[rv, w])
+                both &= both - one
+        common[p] = c
+        union = nu + nv - c
+        out[p] = c / union if union > 0 else np.nan
+
+
+def _rows_jaccard_py(start, length, pool, a, b, num_items, common, out):
     # Marks the first set's items in a catalogue-sized array of bytes, counts the second
     # set's marked items, clears the marks: branch-free, unlike a merge of the two rows.
-    num_rows = indptr.size - 1
+    num_rows = start.size
     num_pairs = a.size
     nchunks = max(1, min(num_pairs, 64))
     for c in numba.prange(nchunks):
@@ -137,48 +438,89 @@ def _set_jaccard_py(indptr, indices, a, b, num_items, out):
         for p in range(lo, hi):
             u = a[p]
             v = b[p]
-            i = indptr[u] if u < num_rows else 0
-            i_end = indptr[u + 1] if u < num_rows else 0
-            j = indptr[v] if v < num_rows else 0
-            j_end = indptr[v + 1] if v < num_rows else 0
+            i = start[u] if u < num_rows else 0
+            i_end = i + length[u] if u < num_rows else 0
+            j = start[v] if v < num_rows else 0
+            j_end = j + length[v] if v < num_rows else 0
             for t in range(i, i_end):
-                mark[indices[t]] = 1
-            common = 0
+                mark[pool[t]] = 1
+            both = 0
             for t in range(j, j_end):
-                common += mark[indices[t]]
+                both += mark[pool[t]]
             for t in range(i, i_end):
-                mark[indices[t]] = 0
-            union = (i_end - i) + (j_end - j) - common
-            out[p] = common / union if union > 0 else np.nan
+                mark[pool[t]] = 0
+            common[p] = both
+            union = (i_end - i) + (j_end - j) - both
+            out[p] = both / union if union > 0 else np.nan
 
 
-_set_jaccard_par, _set_jaccard_ser = parallel_and_serial(_set_jaccard_py)
+_heads_jaccard_par, _heads_jaccard_ser = parallel_and_serial(_heads_jaccard_py)
+_rows_jaccard_par, _rows_jaccard_ser = parallel_and_serial(_rows_jaccard_py)
 
 
-def set_jaccard(indptr: np.ndarray, indices: np.ndarray, pairs: np.ndarray) -> np.ndarray:
-    """Jaccard index |S_a ∩ S_b| / |S_a ∪ S_b| of each pair of sorted CSR rows.
+def heads_jaccard(
+    head: np.ndarray, bits: np.ndarray, nonzero: np.ndarray, a: np.ndarray, b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Jaccard index |S_a ∩ S_b| / |S_a ∪ S_b| of pairs of sets in the small-catalogue layout.
+
+    Two short sets compare item by item, a short one and a bitset by bit tests, two bitsets
+    by a popcount of the words nonzero in both.
 
     Args:
-        indptr: row pointers of the sets (rows past the end are empty sets).
-        indices: item ids, sorted within each row, no repeats.
-        pairs: P×2 row indices.
+        head: R×:data:`HEAD` int32 heads (rows past R are empty sets).
+        bits: S×W uint64 bitset rows.
+        nonzero: length-S, bit w set where word w of the row is nonzero.
+        a: length-P first users.
+        b: length-P second users.
 
     Returns:
-        length-P floats; NaN where both sets are empty.
+        ``(jaccard, common)``: length-P floats (NaN where both sets are empty) and the
+        intersection sizes.
     """
-    a = np.ascontiguousarray(pairs[:, 0], dtype=np.int64)
-    b = np.ascontiguousarray(pairs[:, 1], dtype=np.int64)
-    indices = np.asarray(indices, dtype=np.int32)
-    num_items = int(indices.max(initial=0)) + 1
+    a, b = user_ids(a), user_ids(b)
+    common = np.empty(a.size, dtype=np.int32)
     out = np.empty(a.size)
-    _pick(_set_jaccard_par, _set_jaccard_ser, indices.size + a.size * 8)(
-        np.asarray(indptr, dtype=np.int64), indices, a, b, num_items, out
+    _pick(_heads_jaccard_par, _heads_jaccard_ser, a.size * 8)(
+        head, bits, nonzero, a, b, common, out
     )
-    return out
+    return out, common
 
 
-def _grow_intersections_py(indptr, indices, added, a, b, common, out):
-    num_rows = indptr.size - 1
+def rows_jaccard(
+    start: np.ndarray,
+    length: np.ndarray,
+    pool: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    num_items: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Jaccard index |S_a ∩ S_b| / |S_a ∪ S_b| of each pair of pooled sorted rows.
+
+    Args:
+        start: length-R first slot of each row in ``pool``.
+        length: length-R entries of each row (rows past R are empty sets).
+        pool: int32 item ids, no repeats within a row.
+        a: length-P first rows.
+        b: length-P second rows.
+        num_items: a bound on the item ids.
+
+    Returns:
+        ``(jaccard, common)``: length-P floats (NaN where both sets are empty) and the
+        intersection sizes.
+    """
+    a, b = user_ids(a), user_ids(b)
+    common = np.empty(a.size, dtype=np.int32)
+    out = np.empty(a.size)
+    work = a.size * 8 + int(length.sum()) if length.size else a.size * 8
+    _pick(_rows_jaccard_par, _rows_jaccard_ser, work)(
+        start, length, pool, a, b, max(1, int(num_items)), common, out
+    )
+    return out, common
+
+
+def _heads_grow_py(head, bits, added, a, b, common, out):
+    one = np.uint64(1)
+    num_rows = head.shape[0]
     for p in numba.prange(a.size):
         u = a[p]
         v = b[p]
@@ -188,73 +530,129 @@ def _grow_intersections_py(indptr, indices, added, a, b, common, out):
         for item, row in ((x, v), (y, u)):  # is x in S_v, is y in S_u
             if item < 0 or row >= num_rows:
                 continue
-            lo = indptr[row]
-            hi = indptr[row + 1]
+            n = head[row, 0]
+            if n <= INLINE:
+                found = False
+                for t in range(1, n + 1):
+                    found |= head[row, t] == item
+                grow += found
+            else:
+                r = head[row, 1]
+                grow += np.int64((bits[r, item >> 6] >> np.uint64(item & 63)) & one)
+        if x >= 0 and x == y:  # one new item shared by both, counted twice above
+            grow -= 1
+        both = common[p] + grow
+        common[p] = both
+        size = 0
+        if u < num_rows:
+            size += head[u, 0]
+        if v < num_rows:
+            size += head[v, 0]
+        union = size - both
+        out[p] = both / union if union > 0 else np.nan
+
+
+def _rows_grow_py(start, length, pool, added, a, b, common, out):
+    num_rows = start.size
+    for p in numba.prange(a.size):
+        u = a[p]
+        v = b[p]
+        x = added[u] if u < added.size else -1
+        y = added[v] if v < added.size else -1
+        grow = 0
+        for item, row in ((x, v), (y, u)):  # is x in S_v, is y in S_u
+            if item < 0 or row >= num_rows:
+                continue
+            lo = start[row]
+            hi = lo + length[row]
             if hi - lo <= SHORT_ROW:
                 found = False
                 for t in range(lo, hi):
-                    found |= indices[t] == item
+                    found |= pool[t] == item
                 grow += found
             else:
                 end = hi
                 while lo < hi:
                     mid = (lo + hi) // 2
-                    if indices[mid] < item:
+                    if pool[mid] < item:
                         lo = mid + 1
                     else:
                         hi = mid
-                grow += lo < end and indices[lo] == item
-        if x >= 0 and x == y:  # one new item shared by both, counted twice above
+                grow += lo < end and pool[lo] == item
+        if x >= 0 and x == y:
             grow -= 1
-        common[p] += grow
+        both = common[p] + grow
+        common[p] = both
         size = 0
         if u < num_rows:
-            size += indptr[u + 1] - indptr[u]
+            size += length[u]
         if v < num_rows:
-            size += indptr[v + 1] - indptr[v]
-        union = size - common[p]
-        out[p] = common[p] / union if union > 0 else np.nan
+            size += length[v]
+        union = size - both
+        out[p] = both / union if union > 0 else np.nan
 
 
-_grow_intersections_par, _grow_intersections_ser = parallel_and_serial(_grow_intersections_py)
+_heads_grow_par, _heads_grow_ser = parallel_and_serial(_heads_grow_py)
+_rows_grow_par, _rows_grow_ser = parallel_and_serial(_rows_grow_py)
 
 
-def grow_intersections(
-    indptr: np.ndarray,
-    indices: np.ndarray,
+def heads_grow(
+    head: np.ndarray,
+    bits: np.ndarray,
     added: np.ndarray,
-    pairs: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
     common: np.ndarray,
 ) -> np.ndarray:
-    """Update the pairs' intersection sizes after a step added ``added`` to the sets; Jaccard.
+    """Update the pairs' intersection sizes after a step added ``added`` to the sets.
 
     A step adds at most one item x_u to each set, so |S_a ∩ S_b| grows by [x_a ∈ S_b] +
     [x_b ∈ S_a] (in the updated sets), less one when x_a = x_b was new to both: one
-    membership test per pair instead of a merge of the two sets.
+    membership test per pair (a scan of a short set or a bit test) instead of an
+    intersection of the two sets.
 
     Args:
-        indptr: row pointers of the updated sets.
-        indices: sorted item ids of the updated sets.
-        added: per row, the item this step added to it (``-1`` = none), as returned by
-            :func:`add_to_sets`.
-        pairs: P×2 row indices.
+        head: R×:data:`HEAD` int32 heads, updated (rows past R are empty sets).
+        bits: S×W uint64 bitset rows, updated.
+        added: per user, the item this step added (``-1`` = none; users past its end
+            added none), as returned by :func:`heads_add`.
+        a: length-P first users.
+        b: length-P second users.
         common: length-P intersection sizes before the step, updated in place.
 
     Returns:
         length-P Jaccard indices (NaN where both sets are empty).
     """
-    a = np.ascontiguousarray(pairs[:, 0], dtype=np.int64)
-    b = np.ascontiguousarray(pairs[:, 1], dtype=np.int64)
     out = np.empty(a.size)
-    _pick(_grow_intersections_par, _grow_intersections_ser, a.size * 8)(
-        np.asarray(indptr, dtype=np.int64),
-        np.asarray(indices, dtype=np.int32),
-        np.asarray(added, dtype=np.int64),
-        a,
-        b,
-        common,
-        out,
-    )
+    _pick(_heads_grow_par, _heads_grow_ser, a.size * 8)(head, bits, added, a, b, common, out)
+    return out
+
+
+def rows_grow(
+    start: np.ndarray,
+    length: np.ndarray,
+    pool: np.ndarray,
+    added: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    common: np.ndarray,
+) -> np.ndarray:
+    """:func:`heads_grow` on pooled sorted rows (a scan or a bisection per test).
+
+    Args:
+        start: length-R first slot of each row in ``pool``.
+        length: length-R entries of each row (rows past R are empty sets).
+        pool: int32 item ids, sorted within each row.
+        added: per row, the item this step added to it (``-1`` = none).
+        a: length-P first rows.
+        b: length-P second rows.
+        common: length-P intersection sizes before the step, updated in place.
+
+    Returns:
+        length-P Jaccard indices (NaN where both sets are empty).
+    """
+    out = np.empty(a.size)
+    _pick(_rows_grow_par, _rows_grow_ser, a.size * 8)(start, length, pool, added, a, b, common, out)
     return out
 
 
@@ -315,38 +713,177 @@ def list_jaccard(shown: np.ndarray, pairs: np.ndarray) -> np.ndarray:
     Returns:
         length-P floats; NaN where both lists hold no item.
     """
-    shown = np.ascontiguousarray(shown, dtype=np.int64)
-    a = np.ascontiguousarray(pairs[:, 0], dtype=np.int64)
-    b = np.ascontiguousarray(pairs[:, 1], dtype=np.int64)
-    num_items = int(shown.max(initial=0)) + 1
+    shown = np.ascontiguousarray(shown)
+    if shown.dtype not in (np.int16, np.int32, np.int64):
+        shown = shown.astype(np.int64)
+    bound = int(shown.max(initial=0)) + 1
+    return lists_jaccard(shown, pairs[:, 0], pairs[:, 1], bound)
+
+
+def lists_jaccard(lists: np.ndarray, a: np.ndarray, b: np.ndarray, bound: int) -> np.ndarray:
+    """:func:`list_jaccard` of the pairs ``(a[p], b[p])``, on int16, int32 or int64 lists.
+
+    Args:
+        lists: U×N item ids, C-contiguous (``-1`` entries are not items).
+        a: length-P first users.
+        b: length-P second users.
+        bound: one more than the largest item id.
+
+    Returns:
+        length-P floats; NaN where both lists hold no item.
+    """
+    a, b = user_ids(a), user_ids(b)
     out = np.empty(a.size)
-    kernel = _pick(_list_jaccard_par, _list_jaccard_ser, a.size * shown.shape[1] * 4)
-    kernel(shown, a, b, num_items, out)
+    kernel = _pick(_list_jaccard_par, _list_jaccard_ser, a.size * lists.shape[1] * 4)
+    kernel(lists, a, b, max(1, bound), out)
     return out
 
 
 @numba.njit(cache=True)
-def _list_ranges(item_max, item_min, shown, rows, keep):
-    n_kept = 0
-    out = np.empty(rows.size)
-    for r in range(rows.size):
-        row = shown[rows[r]]
-        ok = True
-        for t in range(row.size):
-            if row[t] < 0:
-                ok = False
-                break
-        keep[r] = ok
-        if not ok:
+def _shown_items(flat, bound, marked):
+    # marked[x + 1] for every entry x, as an unsigned index: marked[0] takes the -1s and
+    # marked[bound + 1] anything out of range; no branch per entry
+    top = np.uint64(bound + 1)
+    for i in range(flat.size):
+        j = np.uint64(flat[i] + 1)
+        marked[j if j < top else top] = True
+    return not marked[bound + 1]
+
+
+def shown_items(shown: np.ndarray, bound: int) -> np.ndarray | None:
+    """Which items some list has.
+
+    Args:
+        shown: U×N item ids (``-1`` = padding).
+        bound: one more than the largest possible item id.
+
+    Returns:
+        per item id below ``bound``, whether some list has it; None when an entry is below
+        ``-1`` or not below ``bound``.
+    """
+    flat = _flat_ids(shown)
+    marked = np.zeros(bound + 2, dtype=np.bool_)
+    if not _shown_items(flat, bound, marked):
+        return None
+    return marked[1 : bound + 1]
+
+
+def _flat_ids(ids: np.ndarray) -> np.ndarray:
+    """``ids`` as a flat contiguous int16, int32 or int64 array (a view where possible)."""
+    ids = np.ascontiguousarray(ids)
+    if ids.dtype not in (np.int16, np.int32, np.int64):
+        ids = ids.astype(np.int64)
+    return ids.reshape(-1)
+
+
+@numba.njit(cache=True)
+def _list_masks(flat, n, word_of, bit_of, masks, counts):
+    words = masks.shape[1]
+    for u in range(counts.size):
+        row = u * n
+        if words == 1:  # one word: kept in a register
+            m = np.uint64(0)
+            for t in range(n):
+                j = flat[row + t] + 1
+                if j < 0:  # never (ids are >= -1): keeps LLVM from vector gathers, slower here
+                    break
+                m |= bit_of[j]
+            masks[u, 0] = m
+            counts[u] = _popcount(m)
             continue
+        for w in range(words):
+            masks[u, w] = 0
+        for t in range(n):
+            j = flat[row + t] + 1
+            masks[u, word_of[j]] |= bit_of[j]
+        c = 0
+        for w in range(words):
+            c += _popcount(masks[u, w])
+        counts[u] = c
+
+
+def list_masks(lists: np.ndarray, label: np.ndarray, words: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each list as a bitmask over the items shown, numbered ``label[i]`` from 0.
+
+    Args:
+        lists: U×N item ids (``-1`` = padding; every other id below ``len(label)``).
+        label: per item id, its number among the items shown (below 64·``words``; any
+            value for items no list has).
+        words: 64-bit words per mask.
+
+    Returns:
+        ``(masks, counts)``: U×``words`` uint64 masks and the number of distinct items of
+        each list.
+    """
+    num_users, n = lists.shape
+    label = np.clip(np.asarray(label, dtype=np.int64), 0, 64 * max(1, words) - 1)
+    # per entry x + 1: its word and its bit (none for the padding)
+    word_of = np.zeros(label.size + 1, dtype=np.int64)
+    word_of[1:] = label >> 6
+    bit_of = np.zeros(label.size + 1, dtype=np.uint64)
+    bit_of[1:] = np.left_shift(np.uint64(1), (label & 63).astype(np.uint64))
+    masks = np.empty((num_users, max(1, words)), dtype=np.uint64)
+    counts = np.empty(num_users, dtype=np.int32)
+    _list_masks(_flat_ids(lists), n, word_of, bit_of, masks, counts)
+    return masks, counts
+
+
+def _mask_jaccard_py(masks, counts, a, b, out):
+    for p in numba.prange(a.size):
+        u = a[p]
+        v = b[p]
+        c = 0
+        for w in range(masks.shape[1]):
+            c += _popcount(masks[u, w] & masks[v, w])
+        union = counts[u] + counts[v] - c
+        out[p] = c / union if union > 0 else np.nan
+
+
+_mask_jaccard_par, _mask_jaccard_ser = parallel_and_serial(_mask_jaccard_py)
+
+
+def mask_jaccard(masks: np.ndarray, counts: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """:func:`list_jaccard` of the pairs ``(a[p], b[p])`` from the lists' bitmasks.
+
+    Args:
+        masks: U×W uint64 masks (see :func:`list_masks`).
+        counts: per user, the number of distinct items of the list.
+        a: length-P first users.
+        b: length-P second users.
+
+    Returns:
+        length-P floats; NaN where both lists hold no item.
+    """
+    a, b = user_ids(a), user_ids(b)
+    out = np.empty(a.size)
+    _pick(_mask_jaccard_par, _mask_jaccard_ser, a.size * masks.shape[1] * 4)(
+        masks, counts, a, b, out
+    )
+    return out
+
+
+@numba.njit(cache=True)
+def _list_ranges(item_max, item_min, shown, rows, keep, out):
+    # every slot read (a -1 reads item 0 and drops the row), no branch per item
+    num_items = item_max.size
+    n_kept = 0
+    ok = True
+    for r in range(rows.size):
+        u = rows[r]
         hi = -np.inf
         lo = np.inf
-        for t in range(row.size):
-            hi = max(hi, item_max[row[t]])
-            lo = min(lo, item_min[row[t]])
+        pad = False
+        for t in range(shown.shape[1]):
+            x = shown[u, t]
+            pad |= x < 0
+            ok &= x < num_items
+            x = min(max(x, 0), num_items - 1)
+            hi = max(hi, item_max[x])
+            lo = min(lo, item_min[x])
+        keep[r] = not pad
         out[n_kept] = hi - lo
-        n_kept += 1
-    return out[:n_kept]
+        n_kept += not pad
+    return n_kept, ok
 
 
 def list_ranges(
@@ -357,23 +894,37 @@ def list_ranges(
     Args:
         item_max: per item, its largest value (length I).
         item_min: per item, its smallest value (length I).
-        shown: U×N item ids.
+        shown: U×N item ids (int16, int32 or int64).
         rows: the users to compute (rows of ``shown``).
 
     Returns:
         ``(ranges, keep)``: the ranges of the users whose lists have no ``-1`` entry, in
         ``rows`` order, and the boolean mask over ``rows`` of those users.
+
+    Raises:
+        IndexError: when a listed item id is not below I.
     """
-    _check_ids(shown, item_max.size, "item")
+    shown = np.ascontiguousarray(shown)
+    if shown.dtype not in (np.int16, np.int32, np.int64):
+        shown = shown.astype(np.int64)
+    rows = user_ids(rows)
     keep = np.empty(rows.size, dtype=np.bool_)
-    ranges = _list_ranges(
+    ranges = np.empty(rows.size)
+    if item_max.size == 0:  # no items: every slot must be padding
+        _check_ids(shown[rows], 0, "item")
+        keep[:] = shown.shape[1] == 0
+        return np.full(int(keep.sum()), -np.inf), keep
+    n_kept, ok = _list_ranges(
         np.ascontiguousarray(item_max, dtype=np.float64),
         np.ascontiguousarray(item_min, dtype=np.float64),
-        np.ascontiguousarray(shown, dtype=np.int64),
-        np.ascontiguousarray(rows, dtype=np.int64),
+        shown,
+        rows,
         keep,
+        ranges,
     )
-    return ranges, keep
+    if not ok:
+        _check_ids(shown[rows], item_max.size, "item")
+    return ranges[:n_kept], keep
 
 
 # --- ranks ------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from mesa_recsys.metrics._common import (
     current_interactions,
     current_items_shown,
     resolve_users,
+    shown_lists,
 )
 from mesa_recsys.metrics.measurement import Measurement
 
@@ -165,19 +166,33 @@ class CatalogCoverage(Measurement):
         self._reached = np.zeros(0, dtype=bool)
 
     def measure(self, recommender: Any) -> None:
-        """Observe the covered share."""
-        source = (
-            current_items_shown(recommender)
-            if self.of == "shown"
-            else current_interactions(recommender)
-        )
-        if source is None:
-            self.observe(None)
-            return
-        items = _of_users(source, recommender, self.users)
+        """Observe the covered share.
+
+        The items shown to every user are marked once per step for every metric that reads
+        the lists (see :func:`~mesa_recsys.metrics._common.shown_lists`).
+        """
         num_items = recommender.num_items
-        now = np.zeros(num_items, dtype=bool)
-        _kernels.mark_items(items, now)
+        if self.of == "shown" and self.users is None:
+            lists = shown_lists(recommender)
+            if lists is None:
+                self.observe(None)
+                return
+            if not self.cumulative:
+                self.observe(float(lists.num_distinct) / num_items)
+                return
+            now = lists.marked.copy()
+        else:
+            source = (
+                current_items_shown(recommender)
+                if self.of == "shown"
+                else current_interactions(recommender)
+            )
+            if source is None:
+                self.observe(None)
+                return
+            items = _of_users(source, recommender, self.users)
+            now = np.zeros(num_items, dtype=bool)
+            _kernels.mark_items(items, now)
         if self.cumulative:
             reached = np.zeros(num_items, dtype=bool)
             reached[: self._reached.size] = self._reached

@@ -217,6 +217,9 @@ class MSEMeasurement(Measurement, Diagnostics):
 #: Attribute of the model holding its last factor-form MSE (see :func:`_factor_mse`): MSE and
 #: RMSE on the same scores and users share one computation.
 _MSE_ATTR = "_mesa_recsys_factor_mse"
+#: Attribute of the model holding the users' Gram matrices of its last factor-form MSE, with
+#: the (normalised) user factors and users they came from.
+_GRAMS_ATTR = "_mesa_recsys_user_grams"
 
 
 def _factor_mse(
@@ -232,7 +235,11 @@ def _factor_mse(
 
     The result is kept on ``owner`` (the model) with the factors and users it came from, so
     the next call on the same scores (RMSE after MSE) reuses it; Σ T², which changes only
-    with the true scores, is kept on the true-score component.
+    with the true scores, is kept on the true-score component. The users' Gram matrices
+    ÛᵀÛ, ÛᵀV̂ and V̂ᵀV̂, the O(U·A·A*) part, are kept on ``owner`` too while the normalised
+    user factors are the same arrays (see :func:`~mesa_recsys.metrics._common.
+    derived_from_factors`: a model that does not learn user profiles keeps them), so such a
+    model's MSE costs O(I·A·A*) a step.
     """
     pf, tf = inner_product_factors(pred), inner_product_factors(true)
     if pf is None or tf is None:
@@ -247,16 +254,17 @@ def _factor_mse(
     ):
         return cached[3]
     (u, i), (v, j) = pf, tf
-    if idx is not None:
-        u, v = u[idx], v[idx]
-    pp = float(np.sum((u.T @ u) * (i @ i.T)))
-    pt = float(np.sum((u.T @ v) * (i @ j.T)))
-    tt = _true_square_sum(true, v, j, idx)
+    uu, uv, vv = _user_grams(owner, u, v, idx)
+    pp = float(np.sum(uu * (i @ i.T)))
+    pt = float(np.sum(uv * (i @ j.T)))
+    tt = _true_square_sum(true, vv, j, idx)
     total = pp - 2.0 * pt + tt
     result = None
     if total > 1e-6 * (pp + tt):
         gaps = None
         if diagnose:
+            if idx is not None:
+                u, v = u[idx], v[idx]
             gap = u @ i.mean(axis=1) - v @ j.mean(axis=1)
             gaps = gap * gap
         result = (total, gaps)
@@ -265,20 +273,34 @@ def _factor_mse(
     return result
 
 
+def _user_grams(
+    owner: Any, u: np.ndarray, v: np.ndarray, idx: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """ÛᵀÛ, ÛᵀV̂ and V̂ᵀV̂ over the users ``idx``, kept on ``owner`` while u, v and idx are."""
+    cached = getattr(owner, _GRAMS_ATTR, None)
+    if cached is not None and cached[0] is u and cached[1] is v and _same_users(cached[2], idx):
+        return cached[3]
+    us, vs = (u, v) if idx is None else (u[idx], v[idx])
+    grams = (us.T @ us, us.T @ vs, vs.T @ vs)
+    with contextlib.suppress(AttributeError):
+        setattr(owner, _GRAMS_ATTR, (u, v, None if idx is None else idx.copy(), grams))
+    return grams
+
+
 def _same_users(cached: np.ndarray | None, idx: np.ndarray | None) -> bool:
     if cached is None or idx is None:
         return cached is None and idx is None
     return np.array_equal(cached, idx)
 
 
-def _true_square_sum(true: Any, v: np.ndarray, j: np.ndarray, idx: np.ndarray | None) -> float:
+def _true_square_sum(true: Any, vv: np.ndarray, j: np.ndarray, idx: np.ndarray | None) -> float:
     """Σ (V̂ᵀV̂) ∘ (JJᵀ): kept on the true scores for all users (they rarely change)."""
     if idx is not None:
-        return float(np.sum((v.T @ v) * (j @ j.T)))
+        return float(np.sum(vv * (j @ j.T)))
     derived = derived_from_factors(true)
     if derived is not None and "square_sum" in derived:
         return derived["square_sum"]
-    tt = float(np.sum((v.T @ v) * (j @ j.T)))
+    tt = float(np.sum(vv * (j @ j.T)))
     if derived is not None:
         derived["square_sum"] = tt
     return tt

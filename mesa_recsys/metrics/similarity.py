@@ -14,6 +14,7 @@ has no defined index and is left out of the mean (NaN when no pair is defined).
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import numpy as np
@@ -28,9 +29,9 @@ from mesa_recsys.metrics._common import (
     check_pairs_in_range,
     check_user_subset,
     current_interactions,
-    current_items_shown,
     mean_or_nan,
     resolve_users,
+    shown_lists,
 )
 from mesa_recsys.metrics.diagnostics import Diagnostics
 from mesa_recsys.metrics.measurement import Measurement
@@ -44,32 +45,241 @@ __all__ = [
 ]
 
 
-class _CumulativeInteractions:
-    """Each user's set of items interacted with since the metric was first measured.
+#: Item ids below this keep the cumulative sets as bitsets (at most 64 words of 64 items per
+#: user, 512 bytes); from the first larger id on they are kept as sorted rows.
+BITSET_MAX_ITEMS = 64 * 64
 
-    Kept as sorted CSR rows (see :mod:`mesa_recsys.metrics._kernels`): a step adds at most
-    one item per user, in one pass over the sets, and a pair's Jaccard index is one merge
-    of two short sorted rows.
+#: Attribute of the model holding the cumulative sets most recently started on it, which
+#: metrics starting at the same measurement share (one update per step for all of them).
+_SETS_ATTR = "_mesa_recsys_interaction_sets"
+
+
+class _CumulativeInteractions:
+    """Each user's set of items interacted with since the history started.
+
+    Updated in place, at a cost per step that does not grow with the number of steps (see
+    the layouts in :mod:`mesa_recsys.metrics._kernels`): short sorted heads and bitsets
+    while every item id is below :data:`BITSET_MAX_ITEMS`, pooled sorted rows with spare
+    room from the first larger id on. Both hold the same sets.
+
+    Attributes:
+        added: per user, the item the last update added to the set (``-1``: none).
+        version: the number of updates so far.
+        time: the model time of the last update (None when the model has no ``time``).
+        start_time: the model time of the first update.
     """
 
     def __init__(self) -> None:
-        self.indptr = np.zeros(1, dtype=np.int64)
-        self.indices = np.empty(0, dtype=np.int32)
-        self.added = np.empty(0, dtype=np.int64)
+        """Start with no users and no items."""
+        self.num_rows = 0
+        # small catalogues: heads, and bitset rows of the sets too long for a head
+        self.head: np.ndarray | None = np.zeros((0, _kernels.HEAD), dtype=np.int32)
+        self.bits = np.zeros((0, 1), dtype=np.uint64)
+        self.nonzero = np.zeros(0, dtype=np.uint64)
+        self.spilled = 0
+        # any catalogue: pooled sorted rows
+        self.start = self.length = self.room = np.zeros(0, dtype=np.int64)
+        self.pool = np.zeros(0, dtype=np.int32)
+        self.end = 0
+        self.num_items = 0  # one more than the largest item id seen
+        self.added = np.empty(0, dtype=np.int32)
+        self.version = 0
+        self.time: Any = None
+        self.start_time: Any = None
+        self._source: np.ndarray | None = None  # the interactions of the last update
 
-    def update(self, inter: np.ndarray) -> _CumulativeInteractions:
-        """Add this step's interactions (one item per user, ``-1`` = none).
+    def _reserve_rows(self, num_rows: int) -> None:
+        """Room for ``num_rows`` users (capacity doubled; new users have empty sets)."""
+        capacity = self.head.shape[0] if self.head is not None else self.length.size
+        if num_rows > capacity:
+            capacity = max(num_rows, 2 * capacity)
+            if self.head is not None:
+                self.head = _grown(self.head, (capacity, _kernels.HEAD))
+            else:
+                self.start = _grown(self.start, (capacity,))
+                self.length = _grown(self.length, (capacity,))
+                self.room = _grown(self.room, (capacity,))
+        self.num_rows = max(self.num_rows, num_rows)
+
+    def _reserve_items(self, top: int) -> None:
+        """Room for item ids up to ``top``: wider bitset rows, or sorted rows."""
+        self.num_items = max(self.num_items, top + 1)
+        if self.head is None or top < 64 * self.bits.shape[1]:
+            return
+        if top < BITSET_MAX_ITEMS:
+            words = self.bits.shape[1]
+            while 64 * words <= top:
+                words *= 2
+            self.bits = _grown(self.bits, (self.bits.shape[0], words))
+            return
+        # to sorted rows with twice their length in room
+        indptr, indices = _kernels.heads_to_csr(self.head, self.bits)
+        length = np.diff(indptr)
+        self.room = np.maximum(2 * length, _kernels.FIRST_ROOM)
+        self.start = np.zeros(length.size, dtype=np.int64)
+        np.cumsum(self.room[:-1], out=self.start[1:])
+        self.end = int(self.room.sum())
+        self.pool = np.empty(2 * self.end + 64, dtype=np.int32)
+        self.pool[np.repeat(self.start - indptr[:-1], length) + np.arange(indices.size)] = indices
+        self.length = length
+        self.head = None
+        self.bits = np.zeros((0, 1), dtype=np.uint64)
+        self.nonzero = np.zeros(0, dtype=np.uint64)
+        self.spilled = 0
+
+    def update(self, inter: np.ndarray, time: Any = None) -> _CumulativeInteractions:
+        """Add one step's interactions (one item per user, ``-1`` = none).
 
         ``added`` then holds, per user, the item that was new to the set (``-1``: none).
+
+        Args:
+            inter: the step's interactions.
+            time: the model time of the step (kept to share the sets, see
+                :func:`_sets_after_step`).
+
+        Returns:
+            self.
         """
-        self.indptr, self.indices, self.added = _kernels.add_to_sets(
-            self.indptr, self.indices, inter
-        )
+        items = np.ascontiguousarray(inter, dtype=np.int64)
+        self._reserve_rows(items.size)
+        self._reserve_items(int(items.max(initial=-1)))
+        if self.head is not None:
+            self.bits, self.nonzero, self.spilled, self.added = _kernels.heads_add(
+                self.head, self.bits, self.nonzero, self.spilled, items
+            )
+        else:
+            self.pool, self.end, self.added = _kernels.rows_add(
+                self.start, self.length, self.room, self.pool, self.end, items
+            )
+        self.version += 1
+        self.time = time
+        if self.start_time is None:
+            self.start_time = time
+        self._source = None if time is None else inter
         return self
 
-    def jaccard(self, pairs: np.ndarray) -> np.ndarray:
-        """Jaccard index of the pairs' sets (NaN where both are empty)."""
-        return _kernels.set_jaccard(self.indptr, self.indices, pairs)
+    def holds(self, time: Any, inter: np.ndarray) -> bool:
+        """Whether the last update was this interactions array at this model time.
+
+        The array is compared by identity: the model makes a new one every step (and when
+        users are added), and does not change it in place.
+        """
+        return time is not None and self.time == time and self._source is inter
+
+    def jaccard(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Jaccard indices of the pairs' sets (NaN where both are empty) and intersection sizes.
+
+        Args:
+            a: the pairs' first users.
+            b: the pairs' second users.
+        """
+        n = self.num_rows
+        if self.head is not None:
+            return _kernels.heads_jaccard(self.head[:n], self.bits, self.nonzero, a, b)
+        return _kernels.rows_jaccard(
+            self.start[:n], self.length[:n], self.pool, a, b, self.num_items
+        )
+
+    def grow(
+        self, a: np.ndarray, b: np.ndarray, common: np.ndarray, added: np.ndarray
+    ) -> np.ndarray:
+        """Jaccard indices of fixed pairs after ``added``, growing their ``common`` in place.
+
+        Args:
+            a: the pairs' first users (int64, contiguous).
+            b: the pairs' second users (int64, contiguous).
+            common: the pairs' intersection sizes before ``added``.
+            added: per user, the item the last update added (empty: none).
+        """
+        n = self.num_rows
+        if self.head is not None:
+            return _kernels.heads_grow(self.head[:n], self.bits, added, a, b, common)
+        return _kernels.rows_grow(self.start[:n], self.length[:n], self.pool, added, a, b, common)
+
+    def to_csr(self) -> tuple[np.ndarray, np.ndarray]:
+        """The sets as sorted CSR rows ``(indptr, indices)``, one row per user."""
+        n = self.num_rows
+        if self.head is not None:
+            return _kernels.heads_to_csr(self.head[:n], self.bits)
+        length = self.length[:n]
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(length, out=indptr[1:])
+        where = np.repeat(self.start[:n] - indptr[:-1], length) + np.arange(indptr[-1])
+        return indptr, self.pool[where]
+
+
+def _grown(array: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """A zero array of ``shape`` with ``array`` copied into its leading corner."""
+    out = np.zeros(shape, dtype=array.dtype)
+    out[tuple(slice(0, s) for s in array.shape)] = array
+    return out
+
+
+def _sets_after_step(
+    recommender: Any,
+    history: _CumulativeInteractions | None,
+    inter: np.ndarray,
+    share: bool,
+) -> _CumulativeInteractions:
+    """A metric's cumulative sets with this step's interactions added.
+
+    Metrics measured at every step of one model (``share``: the metrics registered on it)
+    whose sets start at the same measurement share one history, kept on ``recommender`` and
+    updated once per model time: a metric whose history already holds this step's
+    interactions (another metric added them) does not add them again, and a metric measured
+    for the first time joins the history started at this very measurement, if any. Models
+    without a ``time`` attribute share nothing.
+
+    Args:
+        recommender: the model whose interactions these are.
+        history: the metric's history so far (None before its first update).
+        inter: this step's interactions.
+        share: whether the metric may share its history (it is measured at every step).
+
+    Returns:
+        the history to use from now on (``history`` itself, or a shared or new one).
+    """
+    time = getattr(recommender, "time", None)
+    if history is None:
+        share = share and time is not None
+        if share:
+            shared = getattr(recommender, _SETS_ATTR, None)
+            if (
+                isinstance(shared, _CumulativeInteractions)
+                and shared.start_time == time
+                and shared.holds(time, inter)
+            ):
+                return shared
+        history = _CumulativeInteractions()
+        if share:
+            with contextlib.suppress(AttributeError):  # a model that takes no attributes
+                setattr(recommender, _SETS_ATTR, history)
+    elif history.holds(time, inter):
+        return history
+    return history.update(inter, time)
+
+
+def _registered(metric: Any, recommender: Any) -> bool:
+    """Whether ``metric`` is one of the model's metrics (measured at every step)."""
+    return any(m is metric for m in getattr(recommender, "metrics", ()))
+
+
+#: An ``added`` that adds nothing (every row past its end added no item).
+_NOTHING_ADDED = np.empty(0, dtype=np.int32)
+
+
+def _pair_columns(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """The pairs' first and second users as contiguous arrays, and the largest user.
+
+    int32 where the users fit (half the memory the kernels read), else int64.
+    """
+    largest = int(pairs.max())
+    dtype = np.int32 if largest < 2**31 else np.int64
+    return (
+        np.ascontiguousarray(pairs[:, 0], dtype=dtype),
+        np.ascontiguousarray(pairs[:, 1], dtype=dtype),
+        largest,
+    )
 
 
 class InteractionSimilarity(Measurement, Diagnostics):
@@ -105,26 +315,41 @@ class InteractionSimilarity(Measurement, Diagnostics):
         Diagnostics.__init__(self, **diagnostics_kwargs)
         self.diagnostics = bool(diagnostics)
         self.pairs = check_pairs(pairs)
-        self._history = _CumulativeInteractions()
-        self._common = np.zeros(self.pairs.shape[0], dtype=np.int64)
+        self._columns: tuple | None = None
+        self._history: _CumulativeInteractions | None = None
+        self._version = 0
+        self._common = np.zeros(self.pairs.shape[0], dtype=np.int32)
         self.last_pair_values: np.ndarray | None = None
 
     def measure(self, recommender: Any) -> None:
         """Add this step's interactions to the sets and observe the mean Jaccard index.
 
         The pairs are fixed, so their intersection sizes are kept and grown by this step's
-        new items (see :func:`~mesa_recsys.metrics._kernels.grow_intersections`).
+        new items (see :func:`~mesa_recsys.metrics._kernels.bits_grow`). The sets are
+        shared with the model's other metrics that started at the same measurement.
         """
         inter = current_interactions(recommender)
         if inter is None:
             self.observe(None)
             return
-        check_pairs_in_range(self.pairs, recommender.num_users)
-        sets = self._history.update(inter)
-        self.last_pair_values = _kernels.grow_intersections(
-            sets.indptr, sets.indices, sets.added, self.pairs, self._common
+        if self._columns is None or self._columns[0] is not self.pairs:  # new pairs
+            self._columns = (self.pairs, *_pair_columns(self.pairs))
+            if self._history is not None:
+                self._version = -1  # pairs replaced: their intersections are counted afresh
+        _, a, b, largest = self._columns
+        check_pairs_in_range(self.pairs, recommender.num_users, largest)
+        sets = self._history = _sets_after_step(
+            recommender, self._history, inter, _registered(self, recommender)
         )
-        self.observe(mean_or_nan(self.last_pair_values))
+        if sets.version == self._version + 1:  # the one update since the last measurement
+            values = sets.grow(a, b, self._common, sets.added)
+        elif sets.version == self._version:  # measured again: nothing new
+            values = sets.grow(a, b, self._common, _NOTHING_ADDED)
+        else:  # updates missed (shared sets measured without this metric): count again
+            values, self._common = sets.jaccard(a, b)
+        self._version = sets.version
+        self.last_pair_values = values
+        self.observe(mean_or_nan(values))
         if self.diagnostics:
             self.diagnose(self.last_pair_values)
 
@@ -149,16 +374,24 @@ class RecSimilarity(Measurement):
         """Create the metric."""
         super().__init__(name, verbose)
         self.pairs = check_pairs(pairs)
+        self._columns: tuple | None = None
         self.last_pair_values: np.ndarray | None = None
 
     def measure(self, recommender: Any) -> None:
-        """Observe the mean Jaccard index of the pairs' lists."""
-        shown = current_items_shown(recommender)
-        if shown is None:
+        """Observe the mean Jaccard index of the pairs' lists.
+
+        The lists are read once per step for every metric that reads them (see
+        :func:`~mesa_recsys.metrics._common.shown_lists`).
+        """
+        lists = shown_lists(recommender)
+        if lists is None:
             self.observe(None)
             return
-        check_pairs_in_range(self.pairs, recommender.num_users)
-        self.last_pair_values = _kernels.list_jaccard(shown, self.pairs)
+        if self._columns is None or self._columns[0] is not self.pairs:
+            self._columns = (self.pairs, *_pair_columns(self.pairs))
+        _, a, b, largest = self._columns
+        check_pairs_in_range(self.pairs, recommender.num_users, largest)
+        self.last_pair_values = lists.jaccard(a, b)
         self.observe(mean_or_nan(self.last_pair_values))
 
 
@@ -218,8 +451,8 @@ class SimilarUserJaccard(Measurement):
         self.seed = seed
         self.relative_to = relative_to
         self._rng: np.random.Generator | None = None
-        self._history = _CumulativeInteractions()
-        self._reference_history = _CumulativeInteractions()
+        self._history: _CumulativeInteractions | None = None
+        self._reference_history: _CumulativeInteractions | None = None
         self.last_pairs: np.ndarray | None = None
         self._index: tuple | None = None
 
@@ -266,7 +499,10 @@ class SimilarUserJaccard(Measurement):
         inter = current_interactions(ref)
         if inter is None:
             return None
-        return self._reference_history.update(inter)
+        self._reference_history = _sets_after_step(
+            ref, self._reference_history, inter, _registered(self, recommender)
+        )
+        return self._reference_history
 
     def measure(self, recommender: Any) -> None:
         """Update the sets, pair the users, observe the mean Jaccard index (or its change)."""
@@ -275,7 +511,9 @@ class SimilarUserJaccard(Measurement):
         if inter is None:
             self.observe(None)
             return
-        sets = self._history.update(inter)
+        sets = self._history = _sets_after_step(
+            recommender, self._history, inter, _registered(self, recommender)
+        )
         idx = resolve_users(self.users, recommender)
         if idx is None:
             idx = np.arange(recommender.num_users)
@@ -287,9 +525,11 @@ class SimilarUserJaccard(Measurement):
             index.lowest() if self.ties == "lowest" else index.draw(self._generator(recommender))
         )
         self.last_pairs = np.column_stack([idx, partners])
-        value = mean_or_nan(sets.jaccard(self.last_pairs))
+        idx = np.ascontiguousarray(idx, dtype=np.int64)
+        partners = np.ascontiguousarray(partners, dtype=np.int64)
+        value = mean_or_nan(sets.jaccard(idx, partners)[0])
         if self.relative_to is not None:
             if reference is None:
                 raise ValueError("relative_to: the reference model has not interacted yet")
-            value -= mean_or_nan(reference.jaccard(self.last_pairs))
+            value -= mean_or_nan(reference.jaccard(idx, partners)[0])
         self.observe(value)
