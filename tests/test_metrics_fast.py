@@ -66,7 +66,8 @@ def test_cumulative_sets_and_grown_intersections_match_the_set_definition(seed, 
     pairs = rng.integers(0, 30, size=(200, 2))
     pairs[:3] = [(0, 0), (1, 2), (2, 1)]
     a, b = pairs[:, 0].copy(), pairs[:, 1].copy()
-    common = np.zeros(len(pairs), dtype=np.int64)
+    common = np.zeros(len(pairs), dtype=np.int32)
+    grown = np.full(len(pairs), np.nan)  # both sets empty
     num_users = 20
     for step in range(40):
         if step == 6:
@@ -91,8 +92,9 @@ def test_cumulative_sets_and_grown_intersections_match_the_set_definition(seed, 
         values, both = history.jaccard(a[in_range], b[in_range])
         assert np.array_equal(values, expected, equal_nan=True)
         assert both.tolist() == [len(sets[x] & sets[y]) for x, y in pairs[in_range]]
-        # pairs naming users not added yet see empty sets
-        grown = history.grow(a, b, common, added)
+        # pairs naming users not added yet see empty sets; pairs whose sets did not change
+        # keep their values
+        assert history.grow(a, b, common, grown, added) is grown
         assert np.array_equal(grown, history.jaccard(a, b)[0], equal_nan=True)
         assert np.array_equal(common, history.jaccard(a, b)[1])
     assert (history.head is None) == (limit < 300)

@@ -162,9 +162,13 @@ def test_replaced_pairs_are_counted_afresh_on_the_shared_sets():
     metric = InteractionSimilarity(pairs)
     model = _model(PopularityRecommender, [metric, SimilarUserJaccard(seed=2)], rng)
     history = []
+    kept = None
     for step in range(6):
         model.step()
         history.append(model.interactions.copy())
+        if kept is not None:  # an earlier step's values are not the kept ones, updated
+            assert np.array_equal(kept[0], kept[1], equal_nan=True)
+        kept = (metric.last_pair_values, metric.last_pair_values.copy())
         if step == 3:  # new pairs: their intersections are not the old pairs' grown
             metric.pairs = rng.integers(0, 25, size=(70, 2))
             metric.measure(model)

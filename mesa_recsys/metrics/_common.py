@@ -99,6 +99,35 @@ def current_interactions(recommender: Any) -> np.ndarray | None:
     return None if inter.size == 0 or inter.ndim != 1 else inter
 
 
+#: Attribute of the model holding this step's interaction counts (see
+#: :func:`interaction_counts`).
+_COUNTS_ATTR = "_mesa_recsys_interaction_counts"
+
+
+def interaction_counts(recommender: Any) -> np.ndarray | None:
+    """This step's number of interactions per item (int64), or None before the first step.
+
+    ``np.bincount`` of the interactions (``-1`` left out) with ``minlength`` the model's
+    number of items. Counted once per step for every metric that asks (kept on the model
+    with the interactions array and the model time it came from; a model without ``time``
+    is counted at every call); callers must not modify it.
+    """
+    inter = current_interactions(recommender)
+    if inter is None:
+        return None
+    time = getattr(recommender, "time", None)
+    cached = getattr(recommender, _COUNTS_ATTR, None)
+    if time is not None and cached is not None and cached[0] == time and cached[1] is inter:
+        return cached[2]
+    num_items = getattr(recommender, "num_items", None)
+    minlength = int(num_items) if isinstance(num_items, int | np.integer) else 0
+    counts = np.bincount(inter[inter >= 0], minlength=minlength)
+    if time is not None:
+        with contextlib.suppress(AttributeError):  # a model that takes no attributes
+            setattr(recommender, _COUNTS_ATTR, (time, inter, counts))
+    return counts
+
+
 def current_items_shown(recommender: Any) -> np.ndarray | None:
     """This step's U×N shown items (``-1`` = padding for added users), or None before any."""
     shown = recommender.items_shown
@@ -119,27 +148,29 @@ class ShownLists:
     Attributes:
         shown: the model's ``items_shown`` (U×N item ids, ``-1`` = padding).
         time: the model time they were read at.
-        marked: per item, whether some list has it.
         num_distinct: how many items some list has.
         bound: one more than the largest possible item id.
     """
 
     def __init__(self, shown: np.ndarray, bound: int, time: Any) -> None:
-        """Mark the items of ``shown`` (ids below ``bound``, ``-1`` = padding).
+        """Number the items of ``shown`` (ids below ``bound``, ``-1`` = padding), one pass.
 
         Raises:
             IndexError: when an id is not below ``bound`` (or below -1).
         """
-        marked = _kernels.shown_items(shown, bound)
-        if marked is None:
+        labelled = _kernels.label_lists(shown, bound)
+        if labelled is None:
             bad = int(shown.max()) if shown.max() >= bound else int(shown.min())
             raise IndexError(f"item {bad} is out of bounds for size {bound}")
         self.shown = shown
         self.time = time
         self.bound = bound
-        self.marked = marked
-        self.num_distinct = int(np.count_nonzero(marked))
-        self._masks: tuple[np.ndarray, np.ndarray] | None = None
+        self._label, self.num_distinct, self._masks = labelled
+
+    @property
+    def marked(self) -> np.ndarray:
+        """Per item, whether some list has it."""
+        return self._label >= 0
 
     def jaccard(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Jaccard index of the sets of items of the lists of users ``a[p]`` and ``b[p]``.
@@ -148,13 +179,12 @@ class ShownLists:
         (popularity shows everyone the same few; the masks are made once per step), else by
         marks in a catalogue-sized array; NaN where both lists hold no item.
         """
-        if self.num_distinct <= MASK_ITEMS:
-            if self._masks is None:
-                label = np.cumsum(self.marked, dtype=np.int32) - 1
-                words = max(1, -(-self.num_distinct // 64))
-                self._masks = _kernels.list_masks(self.shown, label, words)
-            return _kernels.mask_jaccard(*self._masks, a, b)
-        return _kernels.lists_jaccard(self.shown, a, b, self.bound)
+        if self.num_distinct > MASK_ITEMS:
+            return _kernels.lists_jaccard(self.shown, a, b, self.bound)
+        if self._masks is None:
+            words = max(1, -(-self.num_distinct // 64))
+            self._masks = _kernels.list_masks(self.shown, self._label, words)
+        return _kernels.mask_jaccard(*self._masks, a, b)
 
 
 def shown_lists(recommender: Any) -> ShownLists | None:

@@ -27,6 +27,7 @@ __all__ = [
     "heads_grow",
     "heads_jaccard",
     "heads_to_csr",
+    "label_lists",
     "list_jaccard",
     "list_masks",
     "list_ranges",
@@ -40,7 +41,6 @@ __all__ = [
     "rows_jaccard",
     "same_values",
     "scan_ties",
-    "shown_items",
     "user_ids",
 ]
 
@@ -526,6 +526,8 @@ def _heads_grow_py(head, bits, added, a, b, common, out):
         v = b[p]
         x = added[u] if u < added.size else -1
         y = added[v] if v < added.size else -1
+        if (x < 0) & (y < 0):  # neither set changed: nor did the pair's index
+            continue
         grow = 0
         for item, row in ((x, v), (y, u)):  # is x in S_v, is y in S_u
             if item < 0 or row >= num_rows:
@@ -559,6 +561,8 @@ def _rows_grow_py(start, length, pool, added, a, b, common, out):
         v = b[p]
         x = added[u] if u < added.size else -1
         y = added[v] if v < added.size else -1
+        if (x < 0) & (y < 0):  # neither set changed: nor did the pair's index
+            continue
         grow = 0
         for item, row in ((x, v), (y, u)):  # is x in S_v, is y in S_u
             if item < 0 or row >= num_rows:
@@ -603,13 +607,14 @@ def heads_grow(
     a: np.ndarray,
     b: np.ndarray,
     common: np.ndarray,
+    out: np.ndarray,
 ) -> np.ndarray:
-    """Update the pairs' intersection sizes after a step added ``added`` to the sets.
+    """Update the pairs' intersection sizes and Jaccard indices after a step added ``added``.
 
     A step adds at most one item x_u to each set, so |S_a ∩ S_b| grows by [x_a ∈ S_b] +
     [x_b ∈ S_a] (in the updated sets), less one when x_a = x_b was new to both: one
     membership test per pair (a scan of a short set or a bit test) instead of an
-    intersection of the two sets.
+    intersection of the two sets. A pair neither of whose sets changed keeps its values.
 
     Args:
         head: R×:data:`HEAD` int32 heads, updated (rows past R are empty sets).
@@ -619,11 +624,12 @@ def heads_grow(
         a: length-P first users.
         b: length-P second users.
         common: length-P intersection sizes before the step, updated in place.
+        out: length-P Jaccard indices before the step (NaN where both sets are empty),
+            updated in place.
 
     Returns:
-        length-P Jaccard indices (NaN where both sets are empty).
+        ``out``.
     """
-    out = np.empty(a.size)
     _pick(_heads_grow_par, _heads_grow_ser, a.size * 8)(head, bits, added, a, b, common, out)
     return out
 
@@ -636,6 +642,7 @@ def rows_grow(
     a: np.ndarray,
     b: np.ndarray,
     common: np.ndarray,
+    out: np.ndarray,
 ) -> np.ndarray:
     """:func:`heads_grow` on pooled sorted rows (a scan or a bisection per test).
 
@@ -647,11 +654,11 @@ def rows_grow(
         a: length-P first rows.
         b: length-P second rows.
         common: length-P intersection sizes before the step, updated in place.
+        out: length-P Jaccard indices before the step, updated in place.
 
     Returns:
-        length-P Jaccard indices (NaN where both sets are empty).
+        ``out``.
     """
-    out = np.empty(a.size)
     _pick(_rows_grow_par, _rows_grow_ser, a.size * 8)(start, length, pool, added, a, b, common, out)
     return out
 
@@ -740,32 +747,55 @@ def lists_jaccard(lists: np.ndarray, a: np.ndarray, b: np.ndarray, bound: int) -
 
 
 @numba.njit(cache=True)
-def _shown_items(flat, bound, marked):
-    # marked[x + 1] for every entry x, as an unsigned index: marked[0] takes the -1s and
-    # marked[bound + 1] anything out of range; no branch per entry
+def _label_lists(flat, n, bound, label, masks, counts):
+    # Items numbered in order of first appearance (label[x + 1]; label[0] is the padding's,
+    # label[bound + 1] that of anything out of range); while there are at most 64, each
+    # list's mask of numbers is kept in a register.
+    one = np.uint64(1)
     top = np.uint64(bound + 1)
-    for i in range(flat.size):
-        j = np.uint64(flat[i] + 1)
-        marked[j if j < top else top] = True
-    return not marked[bound + 1]
+    distinct = 0
+    for u in range(counts.size):
+        row = u * n
+        m = np.uint64(0)
+        for t in range(n):
+            j = np.uint64(flat[row + t] + 1)
+            j = j if j < top else top
+            number = label[j]
+            if number < 0 and j != 0:  # first appearance (a predictable branch)
+                number = distinct
+                label[j] = number
+                distinct += 1
+            inside = (number >= 0) & (number < 64)
+            m |= (one << np.uint64(number & 63)) if inside else np.uint64(0)
+        masks[u, 0] = m
+        counts[u] = _popcount(m)
+    return distinct
 
 
-def shown_items(shown: np.ndarray, bound: int) -> np.ndarray | None:
-    """Which items some list has.
+def label_lists(
+    shown: np.ndarray, bound: int
+) -> tuple[np.ndarray, int, tuple[np.ndarray, np.ndarray] | None] | None:
+    """Number the items of this step's lists; each list as a one-word mask when it can be.
 
     Args:
         shown: U×N item ids (``-1`` = padding).
         bound: one more than the largest possible item id.
 
     Returns:
-        per item id below ``bound``, whether some list has it; None when an entry is below
-        ``-1`` or not below ``bound``.
+        ``(label, distinct, masks)``: per item id, its number in order of first appearance
+        (``-1``: in no list), the number of items some list has, and ``(masks, counts)``:
+        U×1 uint64 masks of the numbers and the number of distinct items of each list, when
+        there are at most 64 items (else None); None when an entry is below ``-1`` or not
+        below ``bound``.
     """
-    flat = _flat_ids(shown)
-    marked = np.zeros(bound + 2, dtype=np.bool_)
-    if not _shown_items(flat, bound, marked):
+    num_users, n = shown.shape
+    label = np.full(bound + 2, -1, dtype=np.int32)
+    masks = np.empty((num_users, 1), dtype=np.uint64)
+    counts = np.empty(num_users, dtype=np.int32)
+    distinct = _label_lists(_flat_ids(shown), n, bound, label, masks, counts)
+    if label[bound + 1] >= 0:
         return None
-    return marked[1 : bound + 1]
+    return label[1 : bound + 1], int(distinct), (masks, counts) if distinct <= 64 else None
 
 
 def _flat_ids(ids: np.ndarray) -> np.ndarray:
@@ -1022,6 +1052,7 @@ def _listed_scores(users, u, items_t, ids, n, scores):
 
 def _chosen_in_top_k_factors_py(users, items_t, shown, inter, rows, k, hits):
     n = shown.shape[1]
+    num_items = items_t.shape[0]
     num_rows = rows.size
     nchunks = max(1, min(num_rows, 64))
     for c in numba.prange(nchunks):
@@ -1033,11 +1064,16 @@ def _chosen_in_top_k_factors_py(users, items_t, shown, inter, rows, k, hits):
             chosen = inter[u]
             pos = -1
             padded = False
+            outside = False
             for t in range(n - 1, -1, -1):
                 item = shown[u, t]
                 padded |= item < 0
+                outside |= item >= num_items
                 if item == chosen:
                     pos = t
+            if outside:  # an id past the catalogue: reported, not read
+                hits[r] = -2
+                continue
             if chosen < 0 or padded:
                 hits[r] = -1
                 continue
@@ -1083,18 +1119,21 @@ def chosen_in_top_k_factors(
     Returns:
         int8 per user of ``rows``: 1 hit, 0 miss, -1 not counted.
     """
-    _check_ids(shown, items_t.shape[0], "item")
     hits = np.empty(rows.size, dtype=np.int8)
     work = rows.size * shown.shape[1] * max(1, users.shape[1])
+    shown = np.ascontiguousarray(shown, dtype=np.int64)
+    rows = user_ids(rows)
     _pick(_chosen_factors_par, _chosen_factors_ser, work)(
         np.ascontiguousarray(users, dtype=np.float64),
         np.ascontiguousarray(items_t, dtype=np.float64),
-        np.ascontiguousarray(shown, dtype=np.int64),
+        shown,
         np.ascontiguousarray(interactions, dtype=np.int64),
-        np.ascontiguousarray(rows, dtype=np.int64),
+        rows,
         k,
         hits,
     )
+    if hits.size and hits.min() == -2:  # a listed id past the catalogue (none was read)
+        _check_ids(shown[rows], items_t.shape[0], "item")
     return hits
 
 
@@ -1352,17 +1391,22 @@ def scan_ties(
 def _draw_partners(
     users, group, row_groups, indptr, cum, tied, sizes, start, members, position, u1, u2, out
 ):
+    last_g = -1
+    row = 0
     for p in range(users.size):
         user = users[p]
         g = group[user]
-        row = np.searchsorted(row_groups, g)
+        if g != last_g:  # the row of the user's group (users of one group in a row: once)
+            row = np.searchsorted(row_groups, g)
+            last_g = g
         first = indptr[row]
         last = indptr[row + 1]
         lo = cum[first]
         target = lo + u1[p] * (cum[last] - lo)
-        # searchsorted(cum, target, side="right") - 1, clipped to the row's entries
-        a = 0
-        b = cum.size
+        # searchsorted(cum, target, side="right") - 1, clipped to the row's entries: cum
+        # does not decrease and cum[first] <= target, so the search can stay in the row
+        a = first
+        b = last + 1
         while a < b:
             mid = (a + b) // 2
             if cum[mid] <= target:

@@ -23,6 +23,7 @@ from mesa_recsys.metrics._common import (
     check_user_subset,
     current_interactions,
     current_items_shown,
+    interaction_counts,
     resolve_users,
     shown_lists,
 )
@@ -180,7 +181,7 @@ class CatalogCoverage(Measurement):
             if not self.cumulative:
                 self.observe(float(lists.num_distinct) / num_items)
                 return
-            now = lists.marked.copy()
+            now = lists.marked
         else:
             source = (
                 current_items_shown(recommender)
@@ -342,21 +343,26 @@ class MeanPairwiseDistance(Measurement):
 
     def measure(self, recommender: Any) -> None:
         """Observe the mean pairwise distance."""
-        inter = current_interactions(recommender)
-        if inter is None:
-            self.observe(None)
-            return
-        chosen = _of_users(inter, recommender, self.users)
-        chosen = chosen[chosen >= 0]
-        if chosen.size < 2:
+        if self.users is None:  # the step's counts, shared with the metrics that count them
+            counts = interaction_counts(recommender)
+            if counts is None:
+                self.observe(None)
+                return
+        else:
+            inter = current_interactions(recommender)
+            if inter is None:
+                self.observe(None)
+                return
+            chosen = _of_users(inter, recommender, self.users)
+            counts = np.bincount(chosen[chosen >= 0])
+        # distinct items once (ascending), then weight by how many users chose each
+        used = np.flatnonzero(counts)
+        counts = counts[used]
+        if counts.sum() < 2:
             self.observe(float("nan"))
             return
         source = recommender.items if self.attributes == "true" else recommender.items_hat
         matrix = mo.extract_value(source)
-        # distinct items once (ascending), then weight by how many users chose each
-        counts = np.bincount(chosen)
-        used = np.flatnonzero(counts)
-        counts = counts[used]
         vectors = np.asarray(mo.to_dense(matrix[:, used]), dtype=float).T
         self.observe(_weighted_mean_pairwise_distance(vectors, counts, self.metric))
 

@@ -19,6 +19,7 @@ from mesa_recsys.metrics._common import (
     check_user_subset,
     derived_from_factors,
     inner_product_factors,
+    interaction_counts,
     resolve_users,
 )
 from mesa_recsys.metrics.diagnostics import Diagnostics
@@ -126,10 +127,21 @@ class InteractionMeasurement(Measurement):
         return np.bincount(valid, minlength=num_items).astype(float)
 
     def measure(self, recommender: Any) -> None:
-        """Observe the histogram (None before the first step)."""
+        """Observe the histogram (None before the first step).
+
+        Over every user, the step's counts are shared with the other metrics that count
+        them (see :func:`~mesa_recsys.metrics._common.interaction_counts`).
+        """
         inter = _interactions(recommender)
         if inter is None:
             self.observe(None)
+            return
+        if (
+            self.users is None
+            and type(self)._generate_interaction_histogram
+            is InteractionMeasurement._generate_interaction_histogram
+        ):
+            self.observe(interaction_counts(recommender).astype(float), copy=False)
             return
         idx = resolve_users(self.users, recommender)
         if idx is not None:

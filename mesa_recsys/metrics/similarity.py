@@ -181,20 +181,32 @@ class _CumulativeInteractions:
         )
 
     def grow(
-        self, a: np.ndarray, b: np.ndarray, common: np.ndarray, added: np.ndarray
+        self,
+        a: np.ndarray,
+        b: np.ndarray,
+        common: np.ndarray,
+        values: np.ndarray,
+        added: np.ndarray,
     ) -> np.ndarray:
-        """Jaccard indices of fixed pairs after ``added``, growing their ``common`` in place.
+        """Jaccard indices of fixed pairs after ``added``, updating ``common`` and ``values``.
 
         Args:
-            a: the pairs' first users (int64, contiguous).
-            b: the pairs' second users (int64, contiguous).
-            common: the pairs' intersection sizes before ``added``.
+            a: the pairs' first users (contiguous int32 or int64).
+            b: the pairs' second users.
+            common: the pairs' intersection sizes before ``added``, updated in place.
+            values: the pairs' Jaccard indices before ``added``, updated in place (only
+                pairs with a changed set are computed).
             added: per user, the item the last update added (empty: none).
+
+        Returns:
+            ``values``.
         """
         n = self.num_rows
         if self.head is not None:
-            return _kernels.heads_grow(self.head[:n], self.bits, added, a, b, common)
-        return _kernels.rows_grow(self.start[:n], self.length[:n], self.pool, added, a, b, common)
+            return _kernels.heads_grow(self.head[:n], self.bits, added, a, b, common, values)
+        return _kernels.rows_grow(
+            self.start[:n], self.length[:n], self.pool, added, a, b, common, values
+        )
 
     def to_csr(self) -> tuple[np.ndarray, np.ndarray]:
         """The sets as sorted CSR rows ``(indptr, indices)``, one row per user."""
@@ -264,10 +276,6 @@ def _registered(metric: Any, recommender: Any) -> bool:
     return any(m is metric for m in getattr(recommender, "metrics", ()))
 
 
-#: An ``added`` that adds nothing (every row past its end added no item).
-_NOTHING_ADDED = np.empty(0, dtype=np.int32)
-
-
 def _pair_columns(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     """The pairs' first and second users as contiguous arrays, and the largest user.
 
@@ -319,14 +327,16 @@ class InteractionSimilarity(Measurement, Diagnostics):
         self._history: _CumulativeInteractions | None = None
         self._version = 0
         self._common = np.zeros(self.pairs.shape[0], dtype=np.int32)
+        self._values = np.full(self.pairs.shape[0], np.nan)  # both sets empty
         self.last_pair_values: np.ndarray | None = None
 
     def measure(self, recommender: Any) -> None:
         """Add this step's interactions to the sets and observe the mean Jaccard index.
 
-        The pairs are fixed, so their intersection sizes are kept and grown by this step's
-        new items (see :func:`~mesa_recsys.metrics._kernels.bits_grow`). The sets are
-        shared with the model's other metrics that started at the same measurement.
+        The pairs are fixed, so their intersection sizes and indices are kept, and those of
+        pairs with a user who added an item this step are updated (see
+        :func:`~mesa_recsys.metrics._kernels.heads_grow`). The sets are shared with the
+        model's other metrics that started at the same measurement.
         """
         inter = current_interactions(recommender)
         if inter is None:
@@ -342,13 +352,11 @@ class InteractionSimilarity(Measurement, Diagnostics):
             recommender, self._history, inter, _registered(self, recommender)
         )
         if sets.version == self._version + 1:  # the one update since the last measurement
-            values = sets.grow(a, b, self._common, sets.added)
-        elif sets.version == self._version:  # measured again: nothing new
-            values = sets.grow(a, b, self._common, _NOTHING_ADDED)
-        else:  # updates missed (shared sets measured without this metric): count again
-            values, self._common = sets.jaccard(a, b)
+            sets.grow(a, b, self._common, self._values, sets.added)
+        elif sets.version != self._version:  # updates missed, or new pairs: count again
+            self._values, self._common = sets.jaccard(a, b)
         self._version = sets.version
-        self.last_pair_values = values
+        self.last_pair_values = values = self._values.copy()
         self.observe(mean_or_nan(values))
         if self.diagnostics:
             self.diagnose(self.last_pair_values)
@@ -453,8 +461,19 @@ class SimilarUserJaccard(Measurement):
         self._rng: np.random.Generator | None = None
         self._history: _CumulativeInteractions | None = None
         self._reference_history: _CumulativeInteractions | None = None
-        self.last_pairs: np.ndarray | None = None
+        self._last: tuple | None = None  # users, partners, and both as pairs once asked
         self._index: tuple | None = None
+
+    @property
+    def last_pairs(self) -> np.ndarray | None:
+        """The pairs of the last measurement, U×2 ``(user, partner)`` (None before any)."""
+        if self._last is None:
+            return None
+        users, partners, pairs = self._last
+        if pairs is None:
+            pairs = np.column_stack([users, partners])
+            self._last = (users, partners, pairs)
+        return pairs
 
     def _generator(self, recommender: Any) -> np.random.Generator:
         if self._rng is None:
@@ -524,7 +543,7 @@ class SimilarUserJaccard(Measurement):
         partners = (
             index.lowest() if self.ties == "lowest" else index.draw(self._generator(recommender))
         )
-        self.last_pairs = np.column_stack([idx, partners])
+        self._last = (idx, partners, None)
         idx = np.ascontiguousarray(idx, dtype=np.int64)
         partners = np.ascontiguousarray(partners, dtype=np.int64)
         value = mean_or_nan(sets.jaccard(idx, partners)[0])

@@ -19,6 +19,7 @@ from mesa_recsys.metrics._common import (
     UserSubset,
     check_user_subset,
     current_interactions,
+    interaction_counts,
     resolve_users,
 )
 from mesa_recsys.metrics.measurement import Measurement
@@ -27,6 +28,9 @@ __all__ = ["InteractionSpread", "InteractionSpreadTRECS", "effective_number_of_i
 
 
 def _histogram(recommender: Any, users: UserSubset) -> np.ndarray | None:
+    if users is None:  # the step's counts, shared with the other metrics that count them
+        counts = interaction_counts(recommender)
+        return None if counts is None else counts.astype(float)
     inter = current_interactions(recommender)
     if inter is None:
         return None
