@@ -14,6 +14,7 @@ import pytest
 from mesa_recsys import matrix_ops as mo
 from mesa_recsys.components import Creators, Users
 from mesa_recsys.metrics import (
+    AverageFeatureScoreRange,
     CatalogCoverage,
     InteractionSimilarity,
     MSEMeasurement,
@@ -24,6 +25,7 @@ from mesa_recsys.metrics import (
     _common,
     similarity,
 )
+from mesa_recsys.metrics import _kernels as kernels
 from mesa_recsys.metrics._common import inner_product_factors
 from mesa_recsys.models import ContentFiltering, PopularityRecommender
 
@@ -330,3 +332,40 @@ def test_mse_from_kept_gram_matrices_equals_the_mse_from_scratch(model_class):
             assert got == pytest.approx(want, rel=1e-12), (step, cached.name)
             if cached.name.startswith("mse") or cached.name == "rmse":
                 assert got == want, (step, cached.name)  # the same sums: the same floats
+
+
+@pytest.mark.parametrize("num_items", [12, 200])  # one-word masks; lists one by one
+def test_afsr_from_the_shared_lists_is_the_range_of_each_list(num_items):
+    rng = np.random.default_rng(9)
+    metric = AverageFeatureScoreRange()
+    subset = AverageFeatureScoreRange(name="afsr_sub", users=np.arange(0, 20, 3))
+    model = _model(PopularityRecommender, [metric, subset], rng, num_items=num_items)
+    for step in range(5):
+        if step == 2:
+            model.add_users(rng.normal(size=(3, 3)))  # padded lists at this step
+            metric.measure(model)
+            subset.measure(model)
+        model.step()
+        items_hat = np.asarray(model.items_hat.value, dtype=float)
+        hi, lo = items_hat.max(axis=0), items_hat.min(axis=0)
+        shown = model.items_shown
+        for m, rows in ((metric, np.arange(model.num_users)), (subset, np.arange(0, 20, 3))):
+            lists = [shown[u] for u in rows if (shown[u] >= 0).all()]
+            ranges = np.array([hi[row].max() - lo[row].min() for row in lists])
+            assert m.measurement_history[-1] == ranges.sum() / ranges.size, (step, m.name)
+
+
+def test_ranges_from_masks_equal_ranges_list_by_list():
+    rng = np.random.default_rng(10)
+    shown = rng.integers(0, 40, size=(300, 5))
+    shown[::7, 2] = -1  # padded lists are left out
+    shown[5] = shown[6][::-1]  # the same items in another order: one range
+    values = rng.normal(size=(2, 40))
+    values[0, 3] = -0.0
+    item_max, item_min = values.max(axis=0), values.min(axis=0)
+    lists = _common.ShownLists(shown, 40, None)
+    assert lists.num_distinct <= 64 and lists._one_word
+    rows = np.concatenate([np.arange(300), [5, 6]])
+    got = lists.ranges(item_max, item_min, rows)
+    want = kernels.list_ranges(item_max, item_min, shown, rows)
+    assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])

@@ -165,12 +165,29 @@ class ShownLists:
         self.shown = shown
         self.time = time
         self.bound = bound
-        self._label, self.num_distinct, self._masks = labelled
+        self._label, self.num_distinct, self._padded, self._masks = labelled
+        self._one_word = self._masks is not None
 
     @property
     def marked(self) -> np.ndarray:
         """Per item, whether some list has it."""
         return self._label >= 0
+
+    def ranges(
+        self, item_max: np.ndarray, item_min: np.ndarray, rows: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`~mesa_recsys.metrics._kernels.list_ranges` of the lists of ``rows``.
+
+        From the lists' one-word masks (one range per distinct set of items) when there are
+        at most 64 items shown and no value is NaN, else list by list.
+        """
+        if self._one_word and not (np.isnan(item_max).any() or np.isnan(item_min).any()):
+            item_of = np.empty(self.num_distinct, dtype=np.int64)
+            listed = np.flatnonzero(self._label >= 0)
+            item_of[self._label[listed]] = listed
+            masks = self._masks[0]
+            return _kernels.mask_ranges(masks, self._padded, rows, item_of, item_max, item_min)
+        return _kernels.list_ranges(item_max, item_min, self.shown, rows)
 
     def jaccard(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Jaccard index of the sets of items of the lists of users ``a[p]`` and ``b[p]``.

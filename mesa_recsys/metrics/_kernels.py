@@ -34,6 +34,7 @@ __all__ = [
     "lists_jaccard",
     "mark_items",
     "mask_jaccard",
+    "mask_ranges",
     "ndcg_recall_factors",
     "ndcg_recall_gains",
     "rows_add",
@@ -747,7 +748,7 @@ def lists_jaccard(lists: np.ndarray, a: np.ndarray, b: np.ndarray, bound: int) -
 
 
 @numba.njit(cache=True)
-def _label_lists(flat, n, bound, label, masks, counts):
+def _label_lists(flat, n, bound, label, masks, counts, padded):
     # Items numbered in order of first appearance (label[x + 1]; label[0] is the padding's,
     # label[bound + 1] that of anything out of range); while there are at most 64, each
     # list's mask of numbers is kept in a register.
@@ -757,9 +758,11 @@ def _label_lists(flat, n, bound, label, masks, counts):
     for u in range(counts.size):
         row = u * n
         m = np.uint64(0)
+        pad = False
         for t in range(n):
             j = np.uint64(flat[row + t] + 1)
             j = j if j < top else top
+            pad |= j == 0
             number = label[j]
             if number < 0 and j != 0:  # first appearance (a predictable branch)
                 number = distinct
@@ -769,12 +772,13 @@ def _label_lists(flat, n, bound, label, masks, counts):
             m |= (one << np.uint64(number & 63)) if inside else np.uint64(0)
         masks[u, 0] = m
         counts[u] = _popcount(m)
+        padded[u] = pad
     return distinct
 
 
 def label_lists(
     shown: np.ndarray, bound: int
-) -> tuple[np.ndarray, int, tuple[np.ndarray, np.ndarray] | None] | None:
+) -> tuple[np.ndarray, int, np.ndarray, tuple[np.ndarray, np.ndarray] | None] | None:
     """Number the items of this step's lists; each list as a one-word mask when it can be.
 
     Args:
@@ -782,20 +786,110 @@ def label_lists(
         bound: one more than the largest possible item id.
 
     Returns:
-        ``(label, distinct, masks)``: per item id, its number in order of first appearance
-        (``-1``: in no list), the number of items some list has, and ``(masks, counts)``:
-        U×1 uint64 masks of the numbers and the number of distinct items of each list, when
-        there are at most 64 items (else None); None when an entry is below ``-1`` or not
-        below ``bound``.
+        ``(label, distinct, padded, masks)``: per item id, its number in order of first
+        appearance (``-1``: in no list), the number of items some list has, per user
+        whether the list has padding, and ``(masks, counts)``: U×1 uint64 masks of the
+        numbers and the number of distinct items of each list, when there are at most 64
+        items (else None); None when an entry is below ``-1`` or not below ``bound``.
     """
     num_users, n = shown.shape
     label = np.full(bound + 2, -1, dtype=np.int32)
     masks = np.empty((num_users, 1), dtype=np.uint64)
     counts = np.empty(num_users, dtype=np.int32)
-    distinct = _label_lists(_flat_ids(shown), n, bound, label, masks, counts)
+    padded = np.empty(num_users, dtype=np.bool_)
+    distinct = _label_lists(_flat_ids(shown), n, bound, label, masks, counts, padded)
     if label[bound + 1] >= 0:
         return None
-    return label[1 : bound + 1], int(distinct), (masks, counts) if distinct <= 64 else None
+    one_word = (masks, counts) if distinct <= 64 else None
+    return label[1 : bound + 1], int(distinct), padded, one_word
+
+
+@numba.njit(cache=True)
+def _mask_ranges(masks, padded, rows, item_of, item_max, item_min, out, keep):
+    # Lists with the same items have the same range: it is kept per mask (in a table of
+    # 4096 slots, filled to half at most), so a step where everyone is shown the same few
+    # items computes a handful of ranges.
+    size = 4096
+    keys = np.zeros(size, dtype=np.uint64)
+    values = np.empty(size)
+    used = np.zeros(size, dtype=np.bool_)
+    filled = 0
+    n_kept = 0
+    one = np.uint64(1)
+    for r in range(rows.size):
+        u = rows[r]
+        if padded[u]:
+            keep[r] = False
+            continue
+        keep[r] = True
+        m = masks[u, 0]
+        slot = np.int64((m * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(52))
+        found = False
+        value = 0.0
+        while used[slot]:
+            if keys[slot] == m:
+                value = values[slot]
+                found = True
+                break
+            slot = (slot + 1) & (size - 1)
+        if not found:
+            hi = -np.inf
+            lo = np.inf
+            w = m
+            while w:
+                item = item_of[_trailing_zeros(w)]
+                hi = max(hi, item_max[item])
+                lo = min(lo, item_min[item])
+                w &= w - one
+            value = hi - lo
+            if filled < size // 2:
+                used[slot] = True
+                keys[slot] = m
+                values[slot] = value
+                filled += 1
+        out[n_kept] = value
+        n_kept += 1
+    return n_kept
+
+
+def mask_ranges(
+    masks: np.ndarray,
+    padded: np.ndarray,
+    rows: np.ndarray,
+    item_of: np.ndarray,
+    item_max: np.ndarray,
+    item_min: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`list_ranges` from one-word masks of the lists (see :func:`label_lists`).
+
+    The same ranges when no item value is NaN (max and min of a set do not depend on the
+    order the list has its items in).
+
+    Args:
+        masks: U×1 uint64 masks of the items' numbers.
+        padded: per user, whether the list has padding.
+        rows: the users to compute.
+        item_of: per number, the item id.
+        item_max: per item, its largest value.
+        item_min: per item, its smallest value.
+
+    Returns:
+        ``(ranges, keep)`` as :func:`list_ranges`.
+    """
+    rows = user_ids(rows)
+    keep = np.empty(rows.size, dtype=np.bool_)
+    out = np.empty(rows.size)
+    n_kept = _mask_ranges(
+        masks,
+        padded,
+        rows,
+        np.ascontiguousarray(item_of, dtype=np.int64),
+        np.ascontiguousarray(item_max, dtype=np.float64),
+        np.ascontiguousarray(item_min, dtype=np.float64),
+        out,
+        keep,
+    )
+    return out[:n_kept], keep
 
 
 def _flat_ids(ids: np.ndarray) -> np.ndarray:
@@ -1052,7 +1146,6 @@ def _listed_scores(users, u, items_t, ids, n, scores):
 
 def _chosen_in_top_k_factors_py(users, items_t, shown, inter, rows, k, hits):
     n = shown.shape[1]
-    num_items = items_t.shape[0]
     num_rows = rows.size
     nchunks = max(1, min(num_rows, 64))
     for c in numba.prange(nchunks):
@@ -1064,16 +1157,11 @@ def _chosen_in_top_k_factors_py(users, items_t, shown, inter, rows, k, hits):
             chosen = inter[u]
             pos = -1
             padded = False
-            outside = False
             for t in range(n - 1, -1, -1):
                 item = shown[u, t]
                 padded |= item < 0
-                outside |= item >= num_items
                 if item == chosen:
                     pos = t
-            if outside:  # an id past the catalogue: reported, not read
-                hits[r] = -2
-                continue
             if chosen < 0 or padded:
                 hits[r] = -1
                 continue
@@ -1119,21 +1207,18 @@ def chosen_in_top_k_factors(
     Returns:
         int8 per user of ``rows``: 1 hit, 0 miss, -1 not counted.
     """
+    _check_ids(shown, items_t.shape[0], "item")
     hits = np.empty(rows.size, dtype=np.int8)
     work = rows.size * shown.shape[1] * max(1, users.shape[1])
-    shown = np.ascontiguousarray(shown, dtype=np.int64)
-    rows = user_ids(rows)
     _pick(_chosen_factors_par, _chosen_factors_ser, work)(
         np.ascontiguousarray(users, dtype=np.float64),
         np.ascontiguousarray(items_t, dtype=np.float64),
-        shown,
+        np.ascontiguousarray(shown, dtype=np.int64),
         np.ascontiguousarray(interactions, dtype=np.int64),
-        rows,
+        np.ascontiguousarray(rows, dtype=np.int64),
         k,
         hits,
     )
-    if hits.size and hits.min() == -2:  # a listed id past the catalogue (none was read)
-        _check_ids(shown[rows], items_t.shape[0], "item")
     return hits
 
 

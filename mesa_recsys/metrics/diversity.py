@@ -17,6 +17,7 @@ from scipy import sparse
 from mesa_recsys import matrix_ops as mo
 from mesa_recsys.metrics import _kernels
 from mesa_recsys.metrics._common import (
+    ShownLists,
     UserSubset,
     block_rows,
     check_choice,
@@ -82,16 +83,26 @@ class AverageFeatureScoreRange(Measurement):
         self.users = check_user_subset(users)
 
     def measure(self, recommender: Any) -> None:
-        """Observe the mean range."""
+        """Observe the mean range.
+
+        T-RECS's value reads the lists as the other list metrics do, once per step (see
+        :func:`~mesa_recsys.metrics._common.shown_lists`).
+        """
+        if not self.per_feature:
+            lists = shown_lists(recommender)
+            if lists is None:
+                self.observe(None)
+                return
+            rows = _rows(recommender, self.users)
+            items_hat = mo.extract_value(recommender.items_hat)
+            self.observe(_global_range(items_hat, lists, rows))
+            return
         shown = current_items_shown(recommender)
         if shown is None:
             self.observe(None)
             return
         rows = _rows(recommender, self.users)
         items_hat = mo.extract_value(recommender.items_hat)
-        if not self.per_feature:
-            self.observe(_global_range(items_hat, shown, rows))
-            return
         rows = rows[(shown[rows] >= 0).all(axis=1)]
         if rows.size == 0:
             self.observe(float("nan"))
@@ -109,20 +120,22 @@ class AverageFeatureScoreRange(Measurement):
         self.observe(total / rows.size)
 
 
-def _global_range(items_hat: Any, shown: np.ndarray, rows: np.ndarray) -> float:
+def _global_range(items_hat: Any, lists: ShownLists, rows: np.ndarray) -> float:
     """T-RECS's AFSR: mean over ``rows`` of max − min of ``items_hat`` over the list's items.
 
     The largest and smallest attribute of every item are taken once (A×I), then each list
-    needs only its N items' two numbers. Users whose list has padding are left out; NaN
-    when none is left.
+    needs only its N items' two numbers (one range per distinct list of items when there
+    are few, see :meth:`~mesa_recsys.metrics._common.ShownLists.ranges`). Users whose list
+    has padding are left out; NaN when none is left.
     """
+    shown = lists.shown
     if sparse.issparse(items_hat):  # implicit zeros count, as in the dense matrix
         item_max = items_hat.max(axis=0).toarray().ravel()
         item_min = items_hat.min(axis=0).toarray().ravel()
     else:
         dense = np.asarray(items_hat, dtype=float)
         item_max, item_min = dense.max(axis=0), dense.min(axis=0)
-    ranges, _ = _kernels.list_ranges(item_max, item_min, shown, rows)
+    ranges, _ = lists.ranges(item_max, item_min, rows)
     if ranges.size == 0:
         return float("nan")
     total = 0.0
