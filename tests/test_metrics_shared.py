@@ -369,3 +369,35 @@ def test_ranges_from_masks_equal_ranges_list_by_list():
     got = lists.ranges(item_max, item_min, rows)
     want = kernels.list_ranges(item_max, item_min, shown, rows)
     assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+
+
+def test_changing_user_factors_are_copied_less_and_less_often_and_always_normalised_anew():
+    rng = np.random.default_rng(11)
+    model = _model(ContentFiltering, [], rng, probability=1.0)  # learns users every step
+    copies = []
+    for _ in range(12):
+        model.step()
+        unit = inner_product_factors(model.predicted_scores)[0]
+        users = model.predicted_scores._factors[0]
+        assert np.array_equal(unit, mo.normalize_matrix(users))
+        copies.append(model.predicted_scores._mesa_recsys_unit_factors[2][0] is not None)
+    assert copies == [
+        True,
+        False,
+        False,
+        True,
+        False,
+        False,
+        False,
+        False,
+        True,
+        False,
+        False,
+        False,
+    ]
+    # the estimates stop changing: the next copy finds them equal and is kept from then on
+    model.predicted_scores.set_factors(users.copy(), *model.predicted_scores._factors[1:])
+    for _ in range(9):
+        first = inner_product_factors(model.predicted_scores)[0]
+        model.predicted_scores.set_factors(users.copy(), *model.predicted_scores._factors[1:])
+    assert inner_product_factors(model.predicted_scores)[0] is first

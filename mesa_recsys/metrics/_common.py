@@ -292,6 +292,11 @@ def dense_columns(matrix: Any, cols: np.ndarray) -> np.ndarray:
 _FACTORS_ATTR = "_mesa_recsys_unit_factors"
 
 
+#: Snapshots of changed user factors after which the next private copy is made, at most
+#: (see :func:`derived_from_factors`).
+MAX_COPY_WAIT = 64
+
+
 def derived_from_factors(scores: Any) -> dict | None:
     """Per-factors cache on a score component (None when the scores are not factors).
 
@@ -299,7 +304,10 @@ def derived_from_factors(scores: Any) -> dict | None:
     factors hold the same values as the last snapshot's (a model that does not learn user
     profiles, such as popularity, retrains with copies of the same profiles every step),
     their row-normalised array is reused, the same object: caches keyed on it stay valid.
-    The comparison is against a private copy, so profiles changed in place are seen.
+    The comparison is against a private copy, so profiles changed in place are seen. A
+    model whose profiles change at every snapshot would pay that copy for nothing: after a
+    change the next copy waits 1, 2, 4, ... snapshots (at most :data:`MAX_COPY_WAIT`), and
+    without a copy the profiles are normalised anew.
     """
     factors = getattr(scores, "_factors", None)
     if factors is None or getattr(scores, "explicit", True):
@@ -313,13 +321,31 @@ def derived_from_factors(scores: Any) -> dict | None:
     if score_fn is mo.inner_product and (
         isinstance(users, np.ndarray) and isinstance(items, np.ndarray)
     ):
-        kept = cached[2] if cached is not None and len(cached) > 2 else None
-        if kept is None or not _kernels.same_values(kept[0], users):
-            kept = (users.copy(), mo.normalize_matrix(users))
+        kept = _normalised_users(users, cached[2] if cached is not None else None)
         derived["factors"] = (kept[1], np.asarray(items, dtype=float))
     with contextlib.suppress(AttributeError):  # an object that takes no attributes: no cache
         setattr(scores, _FACTORS_ATTR, (factors, derived, kept))
     return derived
+
+
+def _normalised_users(users: np.ndarray, kept: tuple | None) -> tuple:
+    """The row-normalised users, reused from ``kept`` when its copy holds the same values.
+
+    Returns:
+        ``(copy, unit, wait, backoff)``: a private copy of ``users`` (None while waiting
+        ``wait`` more snapshots, the wait doubling with every change seen), the
+        row-normalised users, and the wait state.
+    """
+    if kept is not None and kept[0] is not None and _kernels.same_values(kept[0], users):
+        return kept[0], kept[1], 0, 1
+    unit = mo.normalize_matrix(users)
+    wait, backoff = (0, 1) if kept is None else kept[2:]
+    if kept is not None and kept[0] is not None:  # a change: wait longer for the next copy
+        backoff = min(MAX_COPY_WAIT, 2 * backoff)
+        wait = backoff
+    elif wait > 0:
+        wait -= 1
+    return (users.copy() if wait == 0 else None), unit, wait, backoff
 
 
 def inner_product_factors(scores: Any) -> tuple[np.ndarray, np.ndarray] | None:
