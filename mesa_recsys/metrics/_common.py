@@ -321,7 +321,9 @@ def derived_from_factors(scores: Any) -> dict | None:
     if score_fn is mo.inner_product and (
         isinstance(users, np.ndarray) and isinstance(items, np.ndarray)
     ):
-        kept = _normalised_users(users, cached[2] if cached is not None else None)
+        kept = _normalised_users(
+            users, cached[2] if cached is not None and len(cached) > 2 else None
+        )
         derived["factors"] = (kept[1], np.asarray(items, dtype=float))
     with contextlib.suppress(AttributeError):  # an object that takes no attributes: no cache
         setattr(scores, _FACTORS_ATTR, (factors, derived, kept))
