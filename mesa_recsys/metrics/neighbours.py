@@ -14,10 +14,16 @@ Users with identical unit profiles are grouped first, so "everybody ties with ev
 costs O(U) rather than O(U²). Similarities within :data:`TIE_TOLERANCE` of the best count
 as ties (floating-point noise must not decide a pair). All-zero profiles have similarity 0
 with everyone.
+
+The tied best groups come from a dense scan of all pairs of groups, or, for non-negative
+profiles with few non-zeros (content filtering's non-negative least squares estimates), from
+a search that looks only at the groups that may be within tolerance of the best
+(:mod:`~mesa_recsys.metrics._search`): the same ties, a tenth of the time.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,7 +31,7 @@ import numpy as np
 from scipy import sparse
 
 from mesa_recsys import matrix_ops as mo
-from mesa_recsys.metrics import _kernels
+from mesa_recsys.metrics import _kernels, _search
 from mesa_recsys.metrics._common import block_rows, check_choice
 
 __all__ = ["TIE_TOLERANCE", "PartnerIndex", "most_similar_users"]
@@ -43,6 +49,15 @@ TIES = ("random", "lowest")
 #: between the matrix product that writes it and the scan that reads it).
 SCAN_CELLS = 1 << 19
 
+#: The pruned search (:mod:`~mesa_recsys.metrics._search`) replaces the dense scan for at
+#: least this many distinct profiles, when they are non-negative, finite and hold at most
+#: ``SEARCH_NONZEROS`` non-zeros each on average. Its cost grows with the non-zeros per
+#: profile: on uniform random profiles it matches the dense scan at about 5 (of 20, 50 or
+#: 200 attributes); on non-negative least squares estimates (about 3.7 of 20) it takes a
+#: tenth of the time.
+SEARCH_MIN_GROUPS = 256
+SEARCH_NONZEROS = 5.0
+
 
 def _unit_profiles(profiles: Any) -> Any:
     """Unit-norm rows as float (CSR when sparse), or a ValueError naming ``profiles``."""
@@ -53,21 +68,56 @@ def _unit_profiles(profiles: Any) -> Any:
         )
     if sparse.issparse(profiles):
         return sparse.csr_matrix(mo.normalize_matrix(sparse.csr_matrix(profiles, dtype=float)))
-    return mo.normalize_matrix(np.asarray(profiles, dtype=float))
+    profiles = np.asarray(profiles, dtype=float)
+    if _same_norms(profiles.shape[1]):
+        return _search.normalize_rows(profiles)
+    return mo.normalize_matrix(profiles)
 
 
-def _group_identical(unit: Any) -> np.ndarray:
-    """Group id of every row; rows with bit-identical unit vectors share a group.
+@functools.cache
+def _same_norms(num_attrs: int) -> bool:
+    """Whether the compiled normalisation gives ``mo.normalize_matrix``'s numbers.
 
-    Rows are fingerprinted by two fixed random projections (identical rows give identical
-    fingerprints; distinct rows collide with probability zero).
+    It sums squares in numpy's order; checked once per number of attributes on dense rows,
+    whose sums differ when the order does.
+    """
+    rows = np.random.default_rng(num_attrs).standard_normal((16, num_attrs))
+    rows[0] = 0.0
+    return bool(np.array_equal(_search.normalize_rows(rows), mo.normalize_matrix(rows)))
+
+
+def _search_lists(unit: Any) -> _search.SearchLists | None:
+    """Attribute lists for the pruned search of ``unit`` (one row per group), or None.
+
+    None (the dense scan) for fewer than :data:`SEARCH_MIN_GROUPS` rows, or rows with a
+    negative or non-finite entry, or more than :data:`SEARCH_NONZEROS` non-zeros per row.
+    """
+    num_groups, num_attrs = unit.shape
+    if num_groups < SEARCH_MIN_GROUPS:
+        return None
+    nonzeros = _search.nonnegative_csr(unit)
+    if nonzeros is None or nonzeros[0][-1] > SEARCH_NONZEROS * num_groups:
+        return None
+    return _search.build_lists(*nonzeros, num_attrs)
+
+
+def _group_identical(unit: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Group id of every row, and the rows by group, then index.
+
+    Rows with bit-identical unit vectors share a group. Rows are fingerprinted by two fixed
+    random projections (identical rows give identical fingerprints; distinct rows collide
+    with probability zero); groups are numbered in the lexicographic order of the
+    fingerprints.
     """
     probe = np.random.default_rng(0x5EED).standard_normal((unit.shape[1], 2))
     if sparse.issparse(unit):  # canonical rows: same entries in the same order
         unit.sort_indices()
         keys = np.asarray(unit @ probe)
-    else:  # einsum's own loop sums every row in the same order (a BLAS kernel may not)
-        keys = np.einsum("ua,ak->uk", unit, probe, optimize=False)
+    else:  # each row summed in attribute order (a BLAS kernel may not)
+        keys = _search.fingerprints(unit, probe)
+    ranked = _search.rank_rows(keys) if np.isfinite(keys).all() else None
+    if ranked is not None:
+        return ranked
     # the group ids of np.unique(keys, axis=0, return_inverse=True) (rows sorted
     # lexicographically, equal rows one group), from one lexsort instead of a sort of rows
     order = np.lexsort((keys[:, 1], keys[:, 0]))
@@ -76,7 +126,7 @@ def _group_identical(unit: Any) -> np.ndarray:
     new[1:] = (ranked[1:] != ranked[:-1]).any(axis=1)
     group = np.empty(order.size, dtype=np.int64)
     group[order] = np.cumsum(new) - 1
-    return group
+    return group, np.argsort(group, kind="stable")
 
 
 class PartnerIndex:
@@ -97,23 +147,35 @@ class PartnerIndex:
         self.users = (
             np.arange(num_users) if users is None else np.asarray(users, dtype=np.int64).ravel()
         )
-        group = _group_identical(unit)
+        group, self.members = _group_identical(unit)  # members: by group, then user index
         self.group = group
-        self.sizes = np.bincount(group)
-        self.members = np.argsort(group, kind="stable")  # by group, then user index
-        self.start = np.concatenate([[0], np.cumsum(self.sizes)])
-        self.position = np.empty(num_users, dtype=np.int64)
-        self.position[self.members] = np.arange(num_users) - self.start[group[self.members]]
-        self.unit = unit[self.members[self.start[:-1]]]  # one row per group
-        self.first = self.members[self.start[:-1]]  # lowest user of each group
-        wanted = np.unique(group[self.users])
+        if sparse.issparse(unit):
+            self.sizes = np.bincount(group)
+            self.start = np.concatenate([[0], np.cumsum(self.sizes)])
+            self.position = np.empty(num_users, dtype=np.int64)
+            self.position[self.members] = np.arange(num_users) - self.start[group[self.members]]
+            self.first = self.members[self.start[:-1]]  # lowest user of each group
+            self.unit = unit[self.first]  # one row per group
+        else:
+            self.sizes, self.start, self.position, self.first, self.unit = _search.group_layout(
+                group, self.members, unit
+            )
         num_groups = self.sizes.size
+        if users is None:
+            wanted = np.arange(num_groups)
+        else:  # np.unique(group[self.users])
+            wanted = np.flatnonzero(np.bincount(group[self.users], minlength=num_groups))
         self.low_other = np.full(num_groups, num_users, dtype=np.int64)
         self.self_tied = np.zeros(num_groups, dtype=bool)
         self.many = np.zeros(num_groups, dtype=bool)
         counts = np.zeros(num_groups, dtype=np.int64)
         alone = self.sizes == 1
         many_ties = MANY_TIES
+        lists = _search_lists(self.unit)
+        if lists is not None:  # the pruned search
+            self.tied = self._search(lists, wanted, alone, counts)
+            self.indptr = np.concatenate([[0], np.cumsum(counts)])
+            return
         tied = []
         for rows, sims in self._sim_blocks(wanted, SCAN_CELLS):
             cols, n, low, own = _kernels.scan_ties(
@@ -128,6 +190,44 @@ class PartnerIndex:
             tied.append(cols[np.arange(cols.shape[1]) < n[keep][:, None]])
         self.tied = np.concatenate(tied) if tied else np.empty(0, np.int64)
         self.indptr = np.concatenate([[0], np.cumsum(counts)])
+
+    def _search(
+        self,
+        lists: _search.SearchLists,
+        wanted: np.ndarray,
+        alone: np.ndarray,
+        counts: np.ndarray,
+    ) -> np.ndarray:
+        """The tied groups of ``wanted`` by the pruned search, as the dense scan finds them.
+
+        Sets ``low_other``, ``self_tied``, ``many`` and ``counts`` of the wanted groups, and
+        returns their tied groups (ascending, group after group). The groups the search
+        leaves (zero or low best, many ties) are scanned densely, a block at a time.
+        """
+        num_users = self.group.size
+        many_ties = MANY_TIES
+        n, low, own, dense, begin, flat = _search.search_ties(
+            lists, wanted, alone, self.first, TIE_TOLERANCE, num_users, many_ties
+        )
+        dense = np.flatnonzero(dense)
+        runs = [flat]
+        size = flat.size
+        done = 0
+        for rows, sims in self._sim_blocks(wanted[dense], SCAN_CELLS):
+            at = dense[done : done + rows.size]
+            done += rows.size
+            cols, n[at], low[at], own[at] = _kernels.scan_ties(
+                sims, rows, alone, self.first, TIE_TOLERANCE, num_users, many_ties
+            )
+            begin[at] = size + cols.shape[1] * np.arange(rows.size)
+            runs.append(cols.ravel())
+            size += cols.size
+        self.low_other[wanted] = low
+        self.self_tied[wanted] = own
+        self.many[wanted] = n > many_ties
+        keep = n <= many_ties
+        counts[wanted[keep]] = n[keep]
+        return _search.gather_runs(np.concatenate(runs), begin[keep], n[keep])
 
     def _sim_blocks(
         self, groups: np.ndarray, max_cells: int | None = None
