@@ -94,3 +94,20 @@ def test_random_ties_give_fresh_pairs_each_step_without_touching_the_model():
     again = build([SimilarUserJaccard(seed=1)])
     again.run(3, disable_tqdm=True)
     assert np.array_equal(again.metrics[0].last_pairs, metric.last_pairs)
+
+
+def test_identical_profiles_draw_as_the_general_path(monkeypatch):
+    # one group: the shortcut must give the general kernel's partners for the same draws
+    from mesa_recsys.metrics import neighbours
+
+    profiles = np.ones((57, 3))
+    subset = np.array([0, 5, 56, 5, 31])
+    for users in (None, subset):
+        index = neighbours.PartnerIndex(profiles, users)
+        fast = index.draw(np.random.default_rng(3))
+        monkeypatch.setattr(index, "sizes", np.append(index.sizes, 0))  # two groups: general
+        general = index.draw(np.random.default_rng(3))
+        monkeypatch.undo()
+        np.testing.assert_array_equal(fast, general)
+        wanted = np.arange(57) if users is None else subset
+        assert (fast != wanted).all() and fast.min() >= 0 and fast.max() < 57

@@ -274,6 +274,14 @@ class PartnerIndex:
     def draw(self, rng: np.random.Generator) -> np.ndarray:
         """Each wanted user's partner, drawn uniformly among their tied best partners."""
         users = self.users
+        if self.sizes.size == 1:  # identical profiles (popularity, random): any other user
+            # the general draw's numbers, without its search: u1 (which tied group) is
+            # drawn and unused, u2 picks a member other than the user
+            span = self.sizes[0] - 1
+            u2 = rng.random(2 * users.size)[users.size :]
+            k = np.minimum((u2 * span).astype(np.int64), span - 1)
+            k += k >= self.position[users]
+            return self.members[k]
         out = np.empty(users.size, dtype=np.int64)
         few = ~self.many[self.group[users]]
         if few.any():
