@@ -377,6 +377,22 @@ def _top_k_shared_py(order, rank, group_ptr, sign, k, row0, seed, ex_ptr, ex_idx
                 out[r, t] = -1
 
 
+@numba.njit(inline="always")
+def _in_sorted(ids, lo, hi, item):
+    """Whether ``item`` is in the ascending ``ids[lo:hi]`` (binary search).
+
+    The shared-order kernel writes this search out in its body (see its comment).
+    """
+    end = hi
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if ids[mid] < item:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo < end and ids[lo] == item
+
+
 def _from_candidates_py(cand, cand_s, complete, k, seed, ex_ptr, ex_idx, out, missing, nchunks):
     # Row r holds user r's best items by score (best first). Every item scoring above the
     # row's last candidate is among its candidates, so the top k of those (excluded items
@@ -399,15 +415,7 @@ def _from_candidates_py(cand, cand_s, complete, k, seed, ex_ptr, ex_idx, out, mi
                 s = cand_s[r, t]
                 if j < 0 or (not complete and s <= floor):
                     break
-                x_lo = ex_start
-                x_hi = ex_end
-                while x_lo < x_hi:
-                    mid = (x_lo + x_hi) // 2
-                    if ex_idx[mid] < j:
-                        x_lo = mid + 1
-                    else:
-                        x_hi = mid
-                if x_lo < ex_end and ex_idx[x_lo] == j:
+                if _in_sorted(ex_idx, ex_start, ex_end, j):
                     continue
                 usable += 1
                 size = _offer(hs, hk, hi, size, k, s, seed, r, j)

@@ -10,6 +10,7 @@ sometimes, creators add items, estimates are retrained, and profiles are changed
 
 import numpy as np
 import pytest
+from test_metrics_fast import _clear_caches as clear_caches
 
 from mesa_recsys import matrix_ops as mo
 from mesa_recsys.components import Creators, Users
@@ -28,23 +29,6 @@ from mesa_recsys.metrics import (
 from mesa_recsys.metrics import _kernels as kernels
 from mesa_recsys.metrics._common import inner_product_factors
 from mesa_recsys.models import ContentFiltering, PopularityRecommender
-
-#: Everything the metrics keep on a model or on its score components.
-MODEL_CACHES = (
-    "_mesa_recsys_ranking_pass",
-    "_mesa_recsys_true_top_k",
-    "_mesa_recsys_factor_mse",
-    "_mesa_recsys_user_grams",
-    "_mesa_recsys_shown_lists",
-    "_mesa_recsys_interaction_sets",
-)
-
-
-def clear_caches(model):
-    for name in MODEL_CACHES:
-        model.__dict__.pop(name, None)
-    for scores in (model.predicted_scores, model.users.actual_user_scores):
-        scores.__dict__.pop("_mesa_recsys_unit_factors", None)
 
 
 class _View:

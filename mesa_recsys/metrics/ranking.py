@@ -130,63 +130,45 @@ def _tie_seed(recommender: Any) -> int:
 EXCLUSION_ROOM = 4
 
 
-def _keeps_ranking(recommender: Any, scores: Any) -> bool:
-    """Whether the model takes a kept ranking of these scores for its next recommendation."""
-    return (
-        hasattr(recommender, "kept_ranking")
-        and not getattr(recommender, "probabilistic_recommendations", False)
-        and inner_product_factors(scores) is not None
-    )
-
-
-def _kept_ranking(recommender: Any, scores: Any, k: int) -> topk.CandidateRanking | None:
-    """Candidates of the model's current scores, shared with its next recommendation.
-
-    Only for a model that keeps them (``kept_ranking``) and scores by inner products of
-    2 to 32 factors (its recommendations use the fused kernel then). Ranking the current
-    scores here is the work of the next step's top k, which then reads its lists from these
-    candidates (see :class:`mesa_recsys.topk.CandidateRanking`): the model recommends what it
-    would have recommended, and NDCG@k adds little to a step. None when not applicable.
-    """
-    if not _keeps_ranking(recommender, scores):
-        return None
-    factors = inner_product_factors(scores)
-    if not 1 < factors[1].shape[0] <= topk.FUSED_MAX_FACTORS:
-        return None
-    kept = recommender.kept_ranking
-    longest = max(k, getattr(recommender, "num_items_per_iter", k))
-    options = getattr(recommender, "step_options", None)
-    room = 0 if getattr(options, "repeated_items", True) else EXCLUSION_ROOM
-    if (
-        isinstance(kept, topk.CandidateRanking)
-        and kept.matches(scores)
-        and (kept.complete or kept.depth > longest)
-    ):
-        return kept
-    kept = topk.CandidateRanking(*factors, longest + 1 + room, source=scores)
-    recommender.kept_ranking = kept
-    return kept
-
-
 def _shared_top_k(recommender: Any, scores: Any, k: int, seed: int) -> np.ndarray:
     """Every user's top k of the current scores, through the model's kept ranking.
 
-    Reads the lists from what the model keeps when that answers them, else ranks and
-    leaves the work there for the model's next recommendation (lists are left only when
-    k is the model's list length or nothing kept matches the scores).
+    A model that keeps rankings (``kept_ranking``, scores by inner products, not
+    probabilistic) gets this work for its next recommendation, which then reads its lists
+    from it: the model recommends what it would have recommended, and NDCG@k adds little
+    to a step. With 2 to 32 factors (the fused kernel) the work kept is candidates
+    (:class:`mesa_recsys.topk.CandidateRanking`: any seed, k and exclusions); otherwise the
+    lists (:class:`mesa_recsys.topk.KeptLists`), left only when k is the model's list
+    length or nothing kept matches the scores. Lists already kept are read when they answer.
     """
-    kept = _kept_ranking(recommender, scores, k)
-    if kept is not None:
+    factors = inner_product_factors(scores)
+    if (
+        factors is None
+        or not hasattr(recommender, "kept_ranking")
+        or getattr(recommender, "probabilistic_recommendations", False)
+    ):
+        return predicted_top_k(scores, None, recommender.num_users, recommender.num_items, k, seed)
+    kept = recommender.kept_ranking
+    current = kept is not None and kept.matches(scores)
+    longest = getattr(recommender, "num_items_per_iter", k)
+    if 1 < factors[1].shape[0] <= topk.FUSED_MAX_FACTORS:
+        deepest = max(k, longest)
+        if not (
+            current
+            and isinstance(kept, topk.CandidateRanking)
+            and (kept.complete or kept.depth > deepest)
+        ):
+            options = getattr(recommender, "step_options", None)
+            room = 0 if getattr(options, "repeated_items", True) else EXCLUSION_ROOM
+            kept = topk.CandidateRanking(*factors, deepest + 1 + room, source=scores)
+            recommender.kept_ranking = kept
         return kept.top_k(k, seed)
-    old = getattr(recommender, "kept_ranking", None)
-    current = old is not None and old.matches(scores)
     if current:
-        ranked = old.top_k(k, seed)
+        ranked = kept.top_k(k, seed)
         if ranked is not None:
             return ranked
     ranked = predicted_top_k(scores, None, recommender.num_users, recommender.num_items, k, seed)
-    longest = getattr(recommender, "num_items_per_iter", None)
-    if _keeps_ranking(recommender, scores) and (k == longest or not current):
+    if k == longest or not current:
         recommender.kept_ranking = topk.KeptLists(ranked, seed, source=scores)
     return ranked
 
