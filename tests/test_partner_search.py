@@ -30,11 +30,15 @@ FIELDS = (
 )
 
 
-def _build(profiles, users, monkeypatch, fast):
-    """A PartnerIndex by the search (fast) or the dense scan, whatever the size."""
+def _build(profiles, users, monkeypatch, fast, parallel_rows=1):
+    """A PartnerIndex by the search (fast) or the dense scan, whatever the size.
+
+    The search runs on every thread from ``parallel_rows`` groups (1: always).
+    """
     with monkeypatch.context() as patch:
         patch.setattr(neighbours, "SEARCH_MIN_GROUPS", 0)
         patch.setattr(neighbours, "SEARCH_NONZEROS", np.inf if fast else -1.0)
+        patch.setattr(search, "PARALLEL_ROWS", parallel_rows)
         index = PartnerIndex(profiles, users)
         assert (neighbours._search_lists(index.unit) is not None) == fast
     return index
@@ -203,6 +207,17 @@ def test_content_filtering_profiles(content_filtering_profiles, step, monkeypatc
     assert (profiles >= 0).all() and (profiles != 0).sum(axis=1).mean() < 4
     index = assert_same(profiles, monkeypatch)
     assert settled(index) > 0.9
+
+
+def test_one_thread_and_every_thread_agree(content_filtering_profiles, monkeypatch):
+    """The search split in chunks over threads finds what one thread finds in one pass."""
+    profiles = content_filtering_profiles[2]
+    threaded = _build(profiles, None, monkeypatch, True)
+    single = _build(profiles, None, monkeypatch, True, parallel_rows=np.iinfo(np.int64).max)
+    for field in FIELDS:
+        np.testing.assert_array_equal(
+            _dense(threaded, field), _dense(single, field), err_msg=field
+        )
 
 
 def test_a_narrower_search_would_be_caught(content_filtering_profiles, monkeypatch):

@@ -32,6 +32,8 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
+from mesa_recsys._jit import parallel_and_serial
+
 __all__ = [
     "SearchLists",
     "build_lists",
@@ -56,6 +58,9 @@ FILTER_SLACK = 1e-6
 #: List entries a row looks at nearest first (by the list's attribute), for a first best,
 #: before it walks the rest of the list within the radius, upwards then downwards.
 NEAREST = 8
+
+#: The search runs on every thread from this many rows.
+PARALLEL_ROWS = 2048
 
 #: Lists of the rows holding two given attributes are kept when attributes² is at most
 #: this.
@@ -744,100 +749,99 @@ def _walk(
     state[3] = 1.0 if overflow else 0.0
 
 
-@numba.njit(cache=True)
-def _search_ties(
+def _search_ties_py(
     rows, perm, inv, indptr, indices, data, num_attrs, top, second, col_ptr, col_entries,
     col_pos, pair_ptr, pair_entries, pair_pos, alone, first, tol, margin, slack, nearest,
-    sentinel, cap, counts, low_other, self_tied, dense, start,
+    sentinel, cap, nchunks, counts, low_other, self_tied, dense, start, flat,
 ):  # fmt: skip
-    flat = np.empty(2 * rows.size + cap, dtype=np.int64)
-    used = 0
-    uq = np.zeros(num_attrs)
-    sims = np.empty(cap)
-    row_tied = np.empty(cap, dtype=np.int64)
-    state = np.empty(4)
+    # chunks of the renumbered order (neighbouring rows walk the same lists), each with its
+    # own scratch; row r's ties go to flat[r * cap:]
     at = np.full(perm.size, -1, dtype=np.int64)
     for r in range(rows.size):
         at[inv[rows[r]]] = r
-    for g in range(perm.size):  # renumbered order: neighbouring rows walk the same lists
-        r = at[g]
-        if r < 0:
-            continue
-        k0 = indptr[g]
-        k1 = indptr[g + 1]
-        dense[r] = True
-        if k0 == k1:  # a zero row: similarity 0 with everyone
-            continue
-        for k in range(k0, k1):
-            uq[indices[k]] = data[k]
-        lone = alone[rows[r]]
-        state[0] = -np.inf
-        state[1] = -np.inf
-        if not lone:  # its own group is the best
-            best = _dot(uq, indptr, indices, data, g)
-            state[0] = best
-            state[1] = best - tol * max(1.0, abs(best))
-        ka = top[g]
-        kb = second[g]
-        x = data[ka]
-        y = data[kb] if kb >= 0 else 0.0
-        state[2] = 0.0
-        state[3] = 0.0
-        on_pair = kb >= 0 and pair_pos[g] >= 0
-        if on_pair:  # the list of its two largest attributes
-            q = indices[ka] * num_attrs + indices[kb]
-            _walk(
-                x, y, _rest(x, y), pair_ptr[q], pair_ptr[q + 1], pair_pos[g], pair_entries, g,
-                lone, uq, indptr, indices, data, tol, margin, slack, nearest, state, row_tied,
-                sims,
-            )  # fmt: skip
-        r2 = _radius2(state[1], margin)
-        if state[3] == 0.0 and (not on_pair or (not y * y > r2 and x * x > r2)):
-            # no pair list, or the second attribute may be missing within the radius: the
-            # list of the first
+    num = perm.size
+    for c in numba.prange(nchunks):
+        uq = np.zeros(num_attrs)
+        state = np.empty(4)
+        row_tied = np.empty(cap, dtype=np.int64)
+        sims = np.empty(cap)
+        for g in range((num * c) // nchunks, (num * (c + 1)) // nchunks):
+            r = at[g]
+            if r < 0:
+                continue
+            k0 = indptr[g]
+            k1 = indptr[g + 1]
+            dense[r] = True
+            if k0 == k1:  # a zero row: similarity 0 with everyone
+                continue
+            for k in range(k0, k1):
+                uq[indices[k]] = data[k]
+            lone = alone[rows[r]]
+            state[0] = -np.inf
+            state[1] = -np.inf
+            if not lone:  # its own group is the best
+                best = _dot(uq, indptr, indices, data, g)
+                state[0] = best
+                state[1] = best - tol * max(1.0, abs(best))
+            ka = top[g]
+            kb = second[g]
+            x = data[ka]
+            y = data[kb] if kb >= 0 else 0.0
             state[2] = 0.0
-            a = indices[ka]
-            _walk(
-                x, 0.0, _rest(x, 0.0), col_ptr[a], col_ptr[a + 1], col_pos[g], col_entries, g,
-                lone, uq, indptr, indices, data, tol, margin, slack, nearest, state, row_tied,
-                sims,
-            )  # fmt: skip
-            on_pair = False
-        r2 = _radius2(state[1], margin)
-        n = np.int64(state[2])
-        held = x * x > r2 and (not on_pair or y * y > r2)  # the list holds every candidate
-        if held and state[3] == 0.0 and n > 0:
-            dense[r] = False
-            for t in range(n):
-                row_tied[t] = perm[row_tied[t]]
-            for t in range(1, n):  # ascending group ids, as the dense scan finds them
-                j = row_tied[t]
-                s = t - 1
-                while s >= 0 and row_tied[s] > j:
-                    row_tied[s + 1] = row_tied[s]
-                    s -= 1
-                row_tied[s + 1] = j
-            if used + n > flat.size:
-                grown = np.empty(2 * flat.size + n, dtype=np.int64)
-                grown[:used] = flat[:used]
-                flat = grown
-            start[r] = used
-            low = sentinel
-            own = False
-            for t in range(n):
-                j = row_tied[t]
-                flat[used + t] = j
-                if j == rows[r]:
-                    own = True
-                elif first[j] < low:
-                    low = first[j]
-            used += n
-            counts[r] = n
-            low_other[r] = low
-            self_tied[r] = own
-        for k in range(k0, k1):
-            uq[indices[k]] = 0.0
-    return flat[:used]
+            state[3] = 0.0
+            on_pair = kb >= 0 and pair_pos[g] >= 0
+            if on_pair:  # the list of its two largest attributes
+                q = indices[ka] * num_attrs + indices[kb]
+                _walk(
+                    x, y, _rest(x, y), pair_ptr[q], pair_ptr[q + 1], pair_pos[g], pair_entries, g,
+                    lone, uq, indptr, indices, data, tol, margin, slack, nearest, state, row_tied,
+                    sims,
+                )  # fmt: skip
+            r2 = _radius2(state[1], margin)
+            if state[3] == 0.0 and (not on_pair or (not y * y > r2 and x * x > r2)):
+                # no pair list, or the second attribute may be missing within the radius: the
+                # list of the first
+                state[2] = 0.0
+                a = indices[ka]
+                _walk(
+                    x, 0.0, _rest(x, 0.0), col_ptr[a], col_ptr[a + 1], col_pos[g], col_entries, g,
+                    lone, uq, indptr, indices, data, tol, margin, slack, nearest, state, row_tied,
+                    sims,
+                )  # fmt: skip
+                on_pair = False
+            r2 = _radius2(state[1], margin)
+            n = np.int64(state[2])
+            held = x * x > r2 and (not on_pair or y * y > r2)  # the list holds every candidate
+            if held and state[3] == 0.0 and n > 0:
+                dense[r] = False
+                for t in range(n):
+                    row_tied[t] = perm[row_tied[t]]
+                for t in range(1, n):  # ascending group ids, as the dense scan finds them
+                    j = row_tied[t]
+                    s = t - 1
+                    while s >= 0 and row_tied[s] > j:
+                        row_tied[s + 1] = row_tied[s]
+                        s -= 1
+                    row_tied[s + 1] = j
+                begin = r * row_tied.size
+                start[r] = begin
+                low = sentinel
+                own = False
+                for t in range(n):
+                    j = row_tied[t]
+                    flat[begin + t] = j
+                    if j == rows[r]:
+                        own = True
+                    elif first[j] < low:
+                        low = first[j]
+                counts[r] = n
+                low_other[r] = low
+                self_tied[r] = own
+            for k in range(k0, k1):
+                uq[indices[k]] = 0.0
+
+
+_search_ties_par, _search_ties_ser = parallel_and_serial(_search_ties_py)
 
 
 def search_ties(
@@ -879,26 +883,38 @@ def search_ties(
     self_tied = np.empty(b, dtype=np.bool_)
     dense = np.empty(b, dtype=np.bool_)
     start = np.zeros(b, dtype=np.int64)
-    tied = _search_ties(
-        rows,
-        *lists[:5],
-        lists.num_attrs,
-        *lists[6:],
-        np.ascontiguousarray(alone, dtype=np.bool_),
-        np.ascontiguousarray(first, dtype=np.int64),
-        float(tol),
-        RADIUS_MARGIN,
-        FILTER_SLACK,
-        NEAREST,
-        int(sentinel),
-        max(1, int(cap)),
-        counts,
-        low_other,
-        self_tied,
-        dense,
-        start,
-    )
-    return counts, low_other, self_tied, dense, start, tied
+    cap = max(1, int(cap))
+    flat = np.empty(b * cap, dtype=np.int64)  # pages touched only where rows have ties
+    threads = numba.get_num_threads() if b >= PARALLEL_ROWS else 1
+    kernel = _search_ties_par if threads > 1 else _search_ties_ser
+    # costs differ along the renumbered order (rows walk lists of different lengths):
+    # many chunks, handed out one at a time
+    previous = numba.set_parallel_chunksize(1)
+    try:
+        kernel(
+            rows,
+            *lists[:5],
+            lists.num_attrs,
+            *lists[6:],
+            np.ascontiguousarray(alone, dtype=np.bool_),
+            np.ascontiguousarray(first, dtype=np.int64),
+            float(tol),
+            RADIUS_MARGIN,
+            FILTER_SLACK,
+            NEAREST,
+            int(sentinel),
+            cap,
+            16 * threads,
+            counts,
+            low_other,
+            self_tied,
+            dense,
+            start,
+            flat,
+        )
+    finally:
+        numba.set_parallel_chunksize(previous)
+    return counts, low_other, self_tied, dense, start, flat
 
 
 @numba.njit(cache=True)
