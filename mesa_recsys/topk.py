@@ -688,6 +688,7 @@ class CandidateRanking:
         self.factors = getattr(source, "_factors", None)
         self.candidates = np.empty((num_users, self.depth), dtype=np.int64)
         self.scores = np.empty((num_users, self.depth))
+        self._last: tuple[int, int, np.ndarray] | None = None  # (k, seed, lists) of no exclusions
         _factors_pass(
             self.users, self.items, self.depth, 0, None, 1 << 16, self.candidates, self.scores
         )
@@ -704,7 +705,10 @@ class CandidateRanking:
     def top_k(self, k: int, seed: int, excluded: np.ndarray | None = None) -> np.ndarray:
         """The k best items of every user, as ``top_k_factors(users, items, k, seed, excluded)``.
 
-        Always answers (unlike :meth:`KeptLists.top_k`).
+        Always answers (unlike :meth:`KeptLists.top_k`). The last answer without excluded
+        items is kept: asked again for the same k and seed (the metric's ranking, then the
+        model's next recommendation), it returns a copy instead of reading the candidates
+        again.
 
         Args:
             k: items per user.
@@ -721,6 +725,9 @@ class CandidateRanking:
         if k > self.depth:
             return top_k_factors(self.users, self.items, k, seed, excluded)
         useed = _check_seed(seed)
+        plain = excluded is None or not (excluded >= 0).any()
+        if plain and self._last is not None and self._last[:2] == (k, int(useed)):
+            return self._last[2].copy()
         ptr, idx = exclusion_csr(excluded, slice(0, num_users), num_users)
         missing = np.empty(num_users, dtype=np.bool_)
         kernel = _pick(_from_candidates_par, _from_candidates_ser, num_users * self.depth * 8)
@@ -742,6 +749,8 @@ class CandidateRanking:
             again = None if excluded is None else excluded[rows]
             _factors_pass(self.users[rows], self.items, k, seed, again, 1 << 16, part, None, rows)
             out[rows] = part
+        if plain:
+            self._last = (k, int(useed), out.copy())
         return out
 
 

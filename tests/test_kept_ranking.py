@@ -86,6 +86,33 @@ def test_a_tie_at_the_last_candidate_is_not_trusted():
     assert np.unique(kept.top_k(3, 0)).size > 5  # draws reach beyond the five candidates
 
 
+def test_a_repeated_query_is_answered_once(monkeypatch):
+    # the metric's ranking and the model's next recommendation ask for the same k and
+    # seed: the second gets a copy of the first answer; exclusions and other k or seeds
+    # are read from the candidates again
+    rng = np.random.default_rng(11)
+    users, items = rng.integers(0, 3, size=(60, 3)).astype(float), rng.normal(size=(3, 25))
+    kept = topk.CandidateRanking(users, items, 8)
+    reads = []
+    for name in ("_from_candidates_par", "_from_candidates_ser"):
+        kernel = getattr(topk, name)
+        monkeypatch.setattr(
+            topk, name, lambda *args, kernel=kernel: reads.append(args[3]) or kernel(*args)
+        )
+    first = kept.top_k(5, 77)
+    first[:] = -1  # the caller's copy: the kept answer is not touched
+    again = kept.top_k(5, 77, np.full((60, 2), -1))
+    np.testing.assert_array_equal(again, topk.top_k_factors(users, items, 5, 77))
+    assert reads == [5]
+    excluded = rng.integers(0, 25, size=(60, 1))
+    np.testing.assert_array_equal(
+        kept.top_k(5, 77, excluded), topk.top_k_factors(users, items, 5, 77, excluded)
+    )
+    np.testing.assert_array_equal(kept.top_k(5, 78), topk.top_k_factors(users, items, 5, 78))
+    np.testing.assert_array_equal(kept.top_k(4, 78), topk.top_k_factors(users, items, 4, 78))
+    assert reads == [5, 5, 5, 4]
+
+
 def test_matches_follows_the_factors_object():
     class Scores:
         pass
