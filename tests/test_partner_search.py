@@ -215,9 +215,7 @@ def test_one_thread_and_every_thread_agree(content_filtering_profiles, monkeypat
     threaded = _build(profiles, None, monkeypatch, True)
     single = _build(profiles, None, monkeypatch, True, parallel_rows=np.iinfo(np.int64).max)
     for field in FIELDS:
-        np.testing.assert_array_equal(
-            _dense(threaded, field), _dense(single, field), err_msg=field
-        )
+        np.testing.assert_array_equal(_dense(threaded, field), _dense(single, field), err_msg=field)
 
 
 def test_a_narrower_search_would_be_caught(content_filtering_profiles, monkeypatch):
