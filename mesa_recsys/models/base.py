@@ -42,6 +42,7 @@ from mesa_recsys.components import (
     Users,
 )
 from mesa_recsys.metrics import Measurement
+from mesa_recsys.threads import limit_blas_threads
 
 __all__ = ["BaseRecommender", "StepOptions"]
 
@@ -112,6 +113,9 @@ class BaseRecommender(mesa.Model, SystemStateModule):
     #: Whether ``users_hat`` columns must equal ``items_hat`` rows (False for models whose
     #: score function is not a product of the two, such as the BassModel).
     representations_must_match: ClassVar[bool] = True
+    #: Most threads BLAS may use while a step runs (its idle threads spin and take cores
+    #: from the compiled kernels; see :mod:`mesa_recsys.threads`); None leaves BLAS alone.
+    blas_threads: int | None = 1
 
     def __init__(
         self,
@@ -633,7 +637,14 @@ class BaseRecommender(mesa.Model, SystemStateModule):
         self._clocked_step()
 
     def step(self) -> None:
-        """Run one step of the recommendation loop with ``self.step_options``."""
+        """Run one step of the recommendation loop with ``self.step_options``.
+
+        BLAS runs on at most ``blas_threads`` threads meanwhile (see :mod:`mesa_recsys.threads`).
+        """
+        with limit_blas_threads(self.blas_threads):
+            self._step()
+
+    def _step(self) -> None:
         opts = self.step_options
         if self.creators is not None and not opts.no_new_items:
             self.create_and_process_items()
