@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
+from mesa_recsys._norms import normalize_rows, same_as_numpy
+
 __all__ = [
     "add_empty_cols",
     "all_dense",
@@ -178,6 +180,8 @@ def normalize_matrix(matrix: Any, axis: int = 1) -> Any:
     matrix = np.asarray(matrix, dtype=float)
     if matrix.ndim == 1:
         matrix = matrix.reshape(1, -1)
+    if axis == 1 and matrix.ndim == 2 and same_as_numpy(matrix.shape[1]):
+        return normalize_rows(matrix)  # the same numbers, compiled
     norms = np.linalg.norm(matrix, axis=axis, keepdims=True)
     return np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
 

@@ -30,6 +30,32 @@ def test_normalize_rows_of_a_range_matrix():
     assert np.allclose(got[0], np.array([0, 1, 2, 3]) / np.sqrt(14))
 
 
+@pytest.mark.parametrize("num_cols", [1, 3, 8, 9, 20, 127, 128, 129, 300, 1000])
+def test_normalized_rows_are_numpys_numbers(num_cols):
+    """The compiled rows equal numpy's norm-and-divide bit for bit, special values too."""
+    from mesa_recsys import _norms
+
+    rng = np.random.default_rng(num_cols)
+    m = rng.standard_normal((40, num_cols)) * 10.0 ** rng.integers(-8, 8, size=(40, 1))
+    m[0] = 0.0
+    m[1, 0] = np.nan
+    m[2, -1] = np.inf
+    m[3] = 1e-200  # squares underflow: a zero norm
+    norms = np.linalg.norm(m, axis=1, keepdims=True)
+    with np.errstate(invalid="ignore"):
+        expected = np.divide(m, norms, out=np.zeros_like(m), where=norms > 0)
+        got = mo.normalize_matrix(m)
+        strided = mo.normalize_matrix(np.asfortranarray(m))
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(strided, expected)
+    assert _norms.same_as_numpy(num_cols)  # so the compiled path was the one tested
+    np.testing.assert_array_equal(mo.normalize_matrix(m[5]), expected[5:6])
+    np.testing.assert_array_equal(
+        mo.normalize_matrix(np.arange(3 * num_cols).reshape(3, num_cols)),
+        mo.normalize_matrix(np.arange(3.0 * num_cols).reshape(3, num_cols)),
+    )
+
+
 def test_normalize_columns_with_an_extra_column():
     m = np.arange(20.0).reshape(4, 5)
     got = mo.normalize_matrix(m, axis=0)

@@ -80,6 +80,7 @@ class _ScoreMatrix(Component):
         self._matrix = None if matrix is None else self._check(matrix)
         self._factors: tuple | None = None
         self._items_t: tuple | None = None
+        self._unit_users: tuple | None = None
         BaseComponent.__init__(self)
 
     def set_factors(self, users: Any, items: Any, score_fn: Callable) -> None:
@@ -87,6 +88,7 @@ class _ScoreMatrix(Component):
         self._factors = (users, items, score_fn)
         self._matrix = None
         self._items_t = None
+        self._unit_users = None
         # The default inner product is a pure function of the snapshot, so it can wait until
         # asked; a custom score_fn may read other model state, so small matrices are scored
         # now, as T-RECS does at train time.
@@ -191,6 +193,21 @@ class ActualUserScores(_ScoreMatrix):
             self._items_t = cached
         return cached[1]
 
+    def _unit_rows(self, users: Any, rows: slice) -> np.ndarray:
+        """Row-normalised users of a block, dense.
+
+        Dense users are normalised once and kept while the factors are the same objects
+        (as :meth:`_item_major`); sparse ones a block at a time (their dense copy could be
+        large).
+        """
+        if sparse.issparse(users):
+            return mo.to_dense(mo.normalize_matrix(users[rows]))
+        cached = self._unit_users
+        if cached is None or cached[0] is not users:
+            cached = (users, mo.normalize_matrix(users))
+            self._unit_users = cached
+        return cached[1][rows]
+
     def get_item_scores(self, items_shown: np.ndarray) -> np.ndarray:
         """True scores of the shown items, U×N, without building the U×I matrix.
 
@@ -213,7 +230,7 @@ class ActualUserScores(_ScoreMatrix):
             items_t = self._item_major(items)
             for start in range(0, items_shown.shape[0], block):
                 rows = slice(start, start + block)
-                profiles = mo.to_dense(mo.normalize_matrix(users[rows]))
+                profiles = self._unit_rows(users, rows)
                 gathered = items_t[items_shown[rows]]  # b×N×A
                 out[rows] = np.matmul(gathered, profiles[:, :, None])[:, :, 0]
             return out

@@ -33,6 +33,7 @@ import numba
 import numpy as np
 
 from mesa_recsys._jit import parallel_and_serial
+from mesa_recsys._norms import normalize_rows
 
 __all__ = [
     "SearchLists",
@@ -68,114 +69,6 @@ MAX_PAIR_TABLE = 1 << 16
 
 
 # --- unit rows and groups --------------------------------------------------------------------
-
-
-@numba.njit(inline="always")
-def _block_sum(a, lo, n):
-    # numpy's pairwise summation of up to 128 numbers: eight interleaved accumulators
-    if n < 8:
-        res = 0.0
-        for i in range(n):
-            res += a[lo + i]
-        return res
-    r0 = a[lo]
-    r1 = a[lo + 1]
-    r2 = a[lo + 2]
-    r3 = a[lo + 3]
-    r4 = a[lo + 4]
-    r5 = a[lo + 5]
-    r6 = a[lo + 6]
-    r7 = a[lo + 7]
-    i = 8
-    while i < n - n % 8:
-        r0 += a[lo + i]
-        r1 += a[lo + i + 1]
-        r2 += a[lo + i + 2]
-        r3 += a[lo + i + 3]
-        r4 += a[lo + i + 4]
-        r5 += a[lo + i + 5]
-        r6 += a[lo + i + 6]
-        r7 += a[lo + i + 7]
-        i += 8
-    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-    while i < n:
-        res += a[lo + i]
-        i += 1
-    return res
-
-
-@numba.njit(cache=True)
-def _pairwise_sum(a):
-    # numpy's pairwise summation (its add.reduce along a contiguous axis): blocks of up to
-    # 128 as above, larger ones halved (at a multiple of 8) and the halves' sums added;
-    # the halving without recursion (a compiled recursive function is not cached)
-    n = a.size
-    if n <= 128:
-        return _block_sum(a, 0, n)
-    starts = np.empty(64, dtype=np.int64)
-    sizes = np.empty(64, dtype=np.int64)
-    phases = np.empty(64, dtype=np.int64)
-    sums = np.empty(64)
-    depth = 0
-    found = 0
-    starts[0] = 0
-    sizes[0] = n
-    phases[0] = 0
-    while depth >= 0:
-        lo = starts[depth]
-        m = sizes[depth]
-        if m <= 128:
-            sums[found] = _block_sum(a, lo, m)
-            found += 1
-            depth -= 1
-            continue
-        half = m // 2
-        half -= half % 8
-        if phases[depth] == 0:  # the first half
-            phases[depth] = 1
-            starts[depth + 1] = lo
-            sizes[depth + 1] = half
-        elif phases[depth] == 1:  # the second half
-            phases[depth] = 2
-            starts[depth + 1] = lo + half
-            sizes[depth + 1] = m - half
-        else:  # both done
-            found -= 1
-            sums[found - 1] = sums[found - 1] + sums[found]
-            depth -= 1
-            continue
-        depth += 1
-        phases[depth] = 0
-    return sums[0]
-
-
-@numba.njit(cache=True)
-def _normalize_rows(matrix):
-    num_rows, num_attrs = matrix.shape
-    out = np.empty_like(matrix)
-    squares = np.empty(num_attrs)
-    for i in range(num_rows):
-        for a in range(num_attrs):
-            squares[a] = matrix[i, a] * matrix[i, a]
-        norm = np.sqrt(_pairwise_sum(squares))
-        for a in range(num_attrs):
-            out[i, a] = matrix[i, a] / norm if norm > 0.0 else 0.0
-    return out
-
-
-def normalize_rows(matrix: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit norm (zero rows, and rows whose norm is NaN, as zeros).
-
-    The numbers of ``np.divide(m, np.linalg.norm(m, axis=1, keepdims=True), where=norm >
-    0)`` on zeros, with the norms summed in numpy's order (checked by the caller).
-
-    Args:
-        matrix: U×A float rows.
-
-    Returns:
-        the unit rows.
-    """
-    return _normalize_rows(np.ascontiguousarray(matrix, dtype=float))
 
 
 @numba.njit(cache=True)

@@ -288,12 +288,19 @@ def _factor_mse(
 def _user_grams(
     owner: Any, u: np.ndarray, v: np.ndarray, idx: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """ÛᵀÛ, ÛᵀV̂ and V̂ᵀV̂ over the users ``idx``, kept on ``owner`` while u, v and idx are."""
+    """ÛᵀÛ, ÛᵀV̂ and V̂ᵀV̂ over the users ``idx``, kept on ``owner`` while u, v and idx are.
+
+    V̂ᵀV̂ is kept while v and idx are (the true users rarely change; the estimates of a
+    learning model change every step).
+    """
     cached = getattr(owner, _GRAMS_ATTR, None)
-    if cached is not None and cached[0] is u and cached[1] is v and _same_users(cached[2], idx):
+    same_users = cached is not None and _same_users(cached[2], idx)
+    if same_users and cached[0] is u and cached[1] is v:
         return cached[3]
     us, vs = (u, v) if idx is None else (u[idx], v[idx])
-    grams = (us.T @ us, us.T @ vs, vs.T @ vs)
+    kept = same_users and cached[1] is v  # the true users' Gram matrix is kept
+    vv = cached[3][2] if kept else vs.T @ vs
+    grams = (us.T @ us, us.T @ vs, vv)
     with contextlib.suppress(AttributeError):
         setattr(owner, _GRAMS_ATTR, (u, v, None if idx is None else idx.copy(), grams))
     return grams

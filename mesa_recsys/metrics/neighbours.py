@@ -23,7 +23,6 @@ a search that looks only at the groups that may be within tolerance of the best
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -68,22 +67,7 @@ def _unit_profiles(profiles: Any) -> Any:
         )
     if sparse.issparse(profiles):
         return sparse.csr_matrix(mo.normalize_matrix(sparse.csr_matrix(profiles, dtype=float)))
-    profiles = np.asarray(profiles, dtype=float)
-    if _same_norms(profiles.shape[1]):
-        return _search.normalize_rows(profiles)
-    return mo.normalize_matrix(profiles)
-
-
-@functools.cache
-def _same_norms(num_attrs: int) -> bool:
-    """Whether the compiled normalisation gives ``mo.normalize_matrix``'s numbers.
-
-    It sums squares in numpy's order; checked once per number of attributes on dense rows,
-    whose sums differ when the order does.
-    """
-    rows = np.random.default_rng(num_attrs).standard_normal((16, num_attrs))
-    rows[0] = 0.0
-    return bool(np.array_equal(_search.normalize_rows(rows), mo.normalize_matrix(rows)))
+    return mo.normalize_matrix(np.asarray(profiles, dtype=float))
 
 
 def _search_lists(unit: Any) -> _search.SearchLists | None:
