@@ -7,7 +7,14 @@ from collections.abc import Callable
 
 import numba
 
-__all__ = ["parallel_and_serial"]
+__all__ = ["SERIAL_WORK", "parallel_and_serial", "pick"]
+
+#: Below this much work (about one unit per score or set entry touched) a kernel runs on one
+#: thread: waking the thread pool costs more than it saves for a pass of well under a
+#: millisecond. (Passes of a few milliseconds used to run on one thread too, when the BLAS
+#: threads spinning after a matrix product took the second core; steps now limit BLAS, see
+#: :mod:`mesa_recsys.threads`.)
+SERIAL_WORK = 1 << 20
 
 
 def _renamed(fn: Callable, suffix: str) -> Callable:
@@ -35,3 +42,17 @@ def parallel_and_serial(fn: Callable) -> tuple[Callable, Callable]:
     parallel = numba.njit(parallel=True, cache=True)(_renamed(fn, "_parallel"))
     serial = numba.njit(cache=True)(_renamed(fn, "_serial"))
     return parallel, serial
+
+
+def pick(parallel: Callable, serial: Callable, work: int) -> Callable:
+    """The threaded version of a kernel above :data:`SERIAL_WORK` units of work, else the other.
+
+    Args:
+        parallel: the threaded dispatcher.
+        serial: the single-threaded one.
+        work: about one unit per score or entry the call touches.
+
+    Returns:
+        the dispatcher to call.
+    """
+    return parallel if work > SERIAL_WORK else serial

@@ -224,3 +224,63 @@ def test_next_tie_seed_is_the_seed_the_model_draws_and_draws_nothing():
     seed = model.next_tie_seed()
     assert model.next_tie_seed() == seed  # reading it does not move the generator
     assert model._draw_tie_seed(model.rng) == seed
+
+
+# --- true scores of the ranked lists, handed to the users' choices ------------------------------
+
+
+def _choices(cls, metrics, repeated: bool, random_items: int, steps: int = 5):
+    rng = np.random.default_rng(3)
+    items = rng.uniform(size=(4, 40))
+    items[:, 5] = items[:, 6]  # identical items: equal true scores
+    kwargs = {
+        "actual_user_representation": rng.normal(size=(90, 4)),
+        "actual_item_representation": items,
+        "num_items_per_iter": 6,
+        "seed": 5,
+        "measurements": metrics,
+    }
+    if cls is ContentFiltering:
+        kwargs["item_representation"] = items.copy()
+    model = cls(**kwargs)
+    model.step_options = model.step_options_with(
+        repeated_items=repeated, random_items_per_iter=random_items
+    )
+    taken = []
+    for _ in range(steps):
+        model.step()
+        taken.append(model.interactions.copy())
+    return np.array(taken), model
+
+
+@pytest.mark.parametrize("cls", [ContentFiltering, PopularityRecommender])
+@pytest.mark.parametrize(("repeated", "random_items"), [(True, 0), (False, 0), (True, 2)])
+def test_choices_are_the_same_when_ndcg_hands_over_its_true_scores(
+    cls, repeated, random_items, monkeypatch
+):
+    """NDCG@k with k the list length scores the lists shown next: the users choose alike."""
+    from mesa_recsys.components import users as users_module
+
+    computed = []
+    original = users_module.listed_scores
+
+    def counted(*args):
+        computed.append(args[2].shape)
+        return original(*args)
+
+    monkeypatch.setattr(users_module, "listed_scores", counted)
+    alone, model = _choices(cls, None, repeated, random_items)
+    assert len(computed) == 5  # one scoring of the shown lists per step
+    computed.clear()
+    measured, _ = _choices(cls, [NDCGAtK(6)], repeated, random_items)
+    np.testing.assert_array_equal(measured, alone)
+    # the kept scores stand in only where the model shows NDCG's lists: every step; the
+    # first step only when chosen items are excluded (none are yet); never with random items
+    assert len(computed) == {(True, 0): 0, (False, 0): 4, (True, 2): 5}[repeated, random_items]
+    # and the choice scores are the inner products of the normalised profiles
+    true = model.users.actual_user_scores
+    shown = model.items_shown
+    dense = true.block(slice(None))
+    np.testing.assert_allclose(
+        true.get_item_scores(shown), np.take_along_axis(dense, shown, axis=1), rtol=1e-12
+    )

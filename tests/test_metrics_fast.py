@@ -12,6 +12,7 @@ import pytest
 from scipy import sparse
 
 from mesa_recsys import matrix_ops as mo
+from mesa_recsys._scores import listed_scores
 from mesa_recsys.components import Creators, Users
 from mesa_recsys.metrics import (
     AverageFeatureScoreRange,
@@ -138,9 +139,12 @@ def test_factor_kernels_score_only_the_listed_items(seed):
     ideal = np.argsort(-scores[:, ::-1], axis=1, kind="stable")[:, :4]
     low, idcg = scores.min(axis=1), np.linspace(0.0, 3.0, num_users)
     discount = 1 / np.log2(np.arange(2, 6))
-    ndcg, recall = kernels.ndcg_recall_factors(
+    ndcg, recall, listed = kernels.ndcg_recall_factors(
         users, items.T.copy(), rows, ranked, ideal, idcg, low, discount
     )
+    # the ranked items' scores, as the users' choices compute them
+    np.testing.assert_array_equal(listed, listed_scores(users, items.T.copy(), ranked))
+    assert np.allclose(listed, np.take_along_axis(scores, ranked, axis=1), rtol=1e-13)
     gains = np.take_along_axis(scores, ranked, axis=1) - low[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
         expected = np.where(idcg > 0, gains @ discount / idcg, np.nan)

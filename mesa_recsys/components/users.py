@@ -21,6 +21,7 @@ from scipy import sparse
 
 from mesa_recsys import matrix_ops as mo
 from mesa_recsys import validate
+from mesa_recsys._scores import listed_scores
 from mesa_recsys.components.base import AgentView, BaseComponent, Component
 from mesa_recsys.random import Generator
 
@@ -81,6 +82,7 @@ class _ScoreMatrix(Component):
         self._factors: tuple | None = None
         self._items_t: tuple | None = None
         self._unit_users: tuple | None = None
+        self._kept_listed: tuple | None = None
         BaseComponent.__init__(self)
 
     def set_factors(self, users: Any, items: Any, score_fn: Callable) -> None:
@@ -89,6 +91,7 @@ class _ScoreMatrix(Component):
         self._matrix = None
         self._items_t = None
         self._unit_users = None
+        self._kept_listed = None
         # The default inner product is a pure function of the snapshot, so it can wait until
         # asked; a custom score_fn may read other model state, so small matrices are scored
         # now, as T-RECS does at train time.
@@ -208,8 +211,26 @@ class ActualUserScores(_ScoreMatrix):
             self._unit_users = cached
         return cached[1][rows]
 
+    def keep_listed(self, lists: np.ndarray, scores: np.ndarray) -> None:
+        """Keep scores of these lists, computed as :meth:`get_item_scores` would.
+
+        A metric that scores the lists the model will show next (NDCG@k scores the items it
+        ranks with the true scores) leaves them here; :meth:`get_item_scores` returns them
+        when asked for the same lists while the factors are the same. Only for the default
+        inner product, scored by :func:`mesa_recsys._scores.dot_listed` from the
+        row-normalised users and item-major items (the same numbers).
+
+        Args:
+            lists: U×n item ids (not copied: the caller does not change them).
+            scores: U×n scores of those items.
+        """
+        self._kept_listed = (self._factors, lists, scores)
+
     def get_item_scores(self, items_shown: np.ndarray) -> np.ndarray:
         """True scores of the shown items, U×N, without building the U×I matrix.
+
+        With the default inner product and dense users, each score is one compiled dot
+        product in attribute order (:func:`mesa_recsys._scores.listed_scores`).
 
         Args:
             items_shown: U×N item ids.
@@ -225,9 +246,20 @@ class ActualUserScores(_ScoreMatrix):
             return np.take_along_axis(self._matrix, items_shown, axis=1).astype(float)
         users, items, score_fn = self._factors
         if score_fn is mo.inner_product and not sparse.issparse(items):
+            items_t = self._item_major(items)
+            if not sparse.issparse(users) and (items_shown.size == 0 or items_shown.min() >= 0):
+                kept = self._kept_listed
+                if (
+                    kept is not None
+                    and kept[0] is self._factors
+                    and kept[1].shape == items_shown.shape
+                    and np.array_equal(kept[1], items_shown)
+                ):
+                    return kept[2].copy()
+                unit = self._unit_rows(users, slice(None))
+                return listed_scores(unit, items_t, items_shown)
             out = np.empty(items_shown.shape, dtype=float)
             block = max(1, (1 << 22) // max(1, items_shown.shape[1] * items.shape[0]))
-            items_t = self._item_major(items)
             for start in range(0, items_shown.shape[0], block):
                 rows = slice(start, start + block)
                 profiles = self._unit_rows(users, rows)

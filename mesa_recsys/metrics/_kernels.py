@@ -18,6 +18,8 @@ from numba import types
 from numba.extending import intrinsic
 
 from mesa_recsys._jit import parallel_and_serial
+from mesa_recsys._jit import pick as _pick
+from mesa_recsys._scores import dot_listed
 
 __all__ = [
     "chosen_in_top_k",
@@ -44,15 +46,6 @@ __all__ = [
     "scan_ties",
     "user_ids",
 ]
-
-#: Below this much work (about one unit per score or set entry touched) a kernel runs on one
-#: thread. The per-user loops of one measurement take a few milliseconds at 10,000 users;
-#: on a small shared machine, waking a thread pool for them costs more than it saves.
-SERIAL_WORK = 1 << 22
-
-
-def _pick(parallel_fn, serial_fn, work: int):
-    return parallel_fn if work > SERIAL_WORK else serial_fn
 
 
 def user_ids(ids: np.ndarray) -> np.ndarray:
@@ -1111,39 +1104,6 @@ def chosen_in_top_k(
     return hits
 
 
-@numba.njit(inline="always")
-def _listed_scores(users, u, items_t, ids, n, scores):
-    """``scores[t] = users[u] · items_t[ids[t]]`` for t < n, four items at a time.
-
-    Four independent sums, each in attribute order (the same values as one at a time).
-    """
-    num_attrs = users.shape[1]
-    t = 0
-    while t < n:
-        i0 = ids[t]
-        i1 = ids[min(t + 1, n - 1)]
-        i2 = ids[min(t + 2, n - 1)]
-        i3 = ids[min(t + 3, n - 1)]
-        s0 = 0.0
-        s1 = 0.0
-        s2 = 0.0
-        s3 = 0.0
-        for a in range(num_attrs):
-            w = users[u, a]
-            s0 += w * items_t[i0, a]
-            s1 += w * items_t[i1, a]
-            s2 += w * items_t[i2, a]
-            s3 += w * items_t[i3, a]
-        scores[t] = s0
-        if t + 1 < n:
-            scores[t + 1] = s1
-        if t + 2 < n:
-            scores[t + 2] = s2
-        if t + 3 < n:
-            scores[t + 3] = s3
-        t += 4
-
-
 def _chosen_in_top_k_factors_py(users, items_t, shown, inter, rows, k, hits):
     n = shown.shape[1]
     num_rows = rows.size
@@ -1168,7 +1128,7 @@ def _chosen_in_top_k_factors_py(users, items_t, shown, inter, rows, k, hits):
             if pos < 0:
                 hits[r] = 0
                 continue
-            _listed_scores(users, u, items_t, shown[u], n, scores)
+            dot_listed(users, u, items_t, shown[u], n, scores)
             s = scores[pos]
             s = s if s == s else -np.inf
             rank = 0
@@ -1240,7 +1200,7 @@ def _ndcg_recall_gains_py(gains, ranked, ideal, idcg, discount, ndcg, recall):
 
 
 def _ndcg_recall_factors_py(
-    users, items_t, rows, ranked, ideal, idcg, lowest, discount, ndcg, recall
+    users, items_t, rows, ranked, ideal, idcg, lowest, discount, ndcg, recall, listed
 ):
     k = discount.size
     num_rows = rows.size
@@ -1248,13 +1208,13 @@ def _ndcg_recall_factors_py(
     for c in numba.prange(nchunks):
         lo = (num_rows * c) // nchunks
         hi = (num_rows * (c + 1)) // nchunks
-        scores = np.empty(k)
         # the user's ideal items marked in a catalogue-long array (set, read, cleared: 3k
         # steps instead of k² comparisons)
         marked = np.zeros(items_t.shape[0], dtype=np.bool_)
         for r in range(lo, hi):
             u = rows[r]
-            _listed_scores(users, u, items_t, ranked[r], k, scores)
+            scores = listed[r]
+            dot_listed(users, u, items_t, ranked[r], k, scores)
             dcg = 0.0
             for t in range(k):
                 dcg += (scores[t] - lowest[r]) * discount[t]
@@ -1318,7 +1278,7 @@ def ndcg_recall_factors(
     idcg: np.ndarray,
     lowest: np.ndarray,
     discount: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-user NDCG and recall when the true scores are inner products of factors.
 
     The gain of a ranked item is its true score ``users[u] · items_t[i]`` minus the user's
@@ -1335,11 +1295,13 @@ def ndcg_recall_factors(
         discount: length-k rank discounts.
 
     Returns:
-        ``(ndcg, recall)``, length b each.
+        ``(ndcg, recall, scores)``: length b each, and the b×k true scores of the ranked
+        items (as :func:`mesa_recsys._scores.listed_scores` gives them).
     """
     _check_ids(ranked, items_t.shape[0], "item")
     b = ranked.shape[0]
     ndcg, recall = np.empty(b), np.empty(b)
+    listed = np.empty((b, discount.size))
     work = ranked.size * max(1, users.shape[1])
     _pick(_factors_par, _factors_ser, work)(
         np.ascontiguousarray(users, dtype=np.float64),
@@ -1352,8 +1314,9 @@ def ndcg_recall_factors(
         np.ascontiguousarray(discount, dtype=np.float64),
         ndcg,
         recall,
+        listed,
     )
-    return ndcg, recall
+    return ndcg, recall, listed
 
 
 # --- most similar users ----------------------------------------------------------------------

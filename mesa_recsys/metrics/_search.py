@@ -807,7 +807,11 @@ def search_ties(
         )
     finally:
         numba.set_parallel_chunksize(previous)
-    return counts, low_other, self_tied, dense, start, flat
+    # the settled rows' runs one after the other (reads only the slots written)
+    settled = np.flatnonzero(~dense)
+    tied = gather_runs(flat, start[settled], counts[settled])
+    start[settled] = np.cumsum(counts[settled]) - counts[settled]
+    return counts, low_other, self_tied, dense, start, tied
 
 
 @numba.njit(cache=True)

@@ -352,9 +352,13 @@ class _TrueRanking(Measurement):
             )
         true_factors = item_major_factors(true_scores)
         if true_factors is not None:  # only the ranked items' true scores are computed
-            ndcg, recall = _kernels.ndcg_recall_factors(
+            ndcg, recall, listed = _kernels.ndcg_recall_factors(
                 *true_factors, rows, ranked, ideal, idcg, lowest, discount
             )
+            if shown is None and idx is None and hasattr(true_scores, "keep_listed"):
+                # the lists the model shows next when it shows its top k: their true
+                # scores are these (the same numbers), for the users' choices
+                true_scores.keep_listed(ranked, listed)
         else:
             gains = np.empty(ranked.shape)
             step = block_rows(num_items)
