@@ -218,6 +218,27 @@ def test_one_thread_and_every_thread_agree(content_filtering_profiles, monkeypat
         np.testing.assert_array_equal(_dense(threaded, field), _dense(single, field), err_msg=field)
 
 
+def test_buffers_kept_between_indexes_change_nothing(content_filtering_profiles, monkeypatch):
+    """Indexes built one after another in one workspace equal indexes built afresh."""
+    workspace = {}
+    rng = np.random.default_rng(3)
+    inputs = [
+        content_filtering_profiles[3][:300],  # small first: the buffers grow later
+        *content_filtering_profiles,
+        nnls_like(rng, 1200, 12, 300),
+    ]
+    for profiles in inputs:
+        fresh = _build(profiles, None, monkeypatch, True)
+        with monkeypatch.context() as patch:
+            patch.setattr(neighbours, "SEARCH_MIN_GROUPS", 0)
+            patch.setattr(neighbours, "SEARCH_NONZEROS", np.inf)
+            patch.setattr(search, "PARALLEL_ROWS", 1)
+            kept = PartnerIndex(profiles, None, workspace)
+        for field in FIELDS:
+            np.testing.assert_array_equal(_dense(kept, field), _dense(fresh, field), err_msg=field)
+    assert {"ties", "col_entries", "pair_entries"} <= set(workspace)
+
+
 def test_a_narrower_search_would_be_caught(content_filtering_profiles, monkeypatch):
     """The comparisons above see a search that leaves out rows it must look at."""
     profiles = content_filtering_profiles[3]

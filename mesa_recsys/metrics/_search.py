@@ -45,6 +45,7 @@ __all__ = [
     "normalize_rows",
     "rank_rows",
     "search_ties",
+    "workspace_array",
 ]
 
 #: Added to the squared search radius: far above the rounding of similarities and norms
@@ -391,8 +392,8 @@ def _rest(x, y):
     return np.sqrt(max(0.0, 1.0 - x * x - y * y))
 
 
-@numba.njit(cache=True)
-def _build_lists(in_ptr, in_idx, in_data, num_attrs, with_pairs):
+@numba.njit(cache=True, parallel=True)
+def _build_lists(in_ptr, in_idx, in_data, num_attrs, with_pairs, col_buffer, pair_buffer):
     num_rows = in_ptr.size - 1
     nnz = in_ptr[num_rows]
     # CSR slots by attribute, then value
@@ -406,7 +407,7 @@ def _build_lists(in_ptr, in_idx, in_data, num_attrs, with_pairs):
     for k in range(nnz):
         slots[fill[in_idx[k]]] = k
         fill[in_idx[k]] += 1
-    for a in range(num_attrs):
+    for a in numba.prange(num_attrs):  # each attribute's segment on its own
         _sort_segment(in_data, slots, col_ptr[a], col_ptr[a + 1])
     # each row's two largest attributes (the first in attribute order among equal values)
     in_top = np.full(num_rows, -1, dtype=np.int64)
@@ -462,7 +463,7 @@ def _build_lists(in_ptr, in_idx, in_data, num_attrs, with_pairs):
         top[n] = in_top[i] + shift if in_top[i] >= 0 else -1
         second[n] = in_second[i] + shift if in_second[i] >= 0 else -1
     # attribute lists
-    col_entries = np.empty((nnz, 4))
+    col_entries = col_buffer[:nnz]  # room for nnz entries (the caller's, reused)
     col_pos = np.full(num_rows, -1, dtype=np.int64)
     for p in range(nnz):
         k = new_slot[slots[p]]
@@ -479,41 +480,83 @@ def _build_lists(in_ptr, in_idx, in_data, num_attrs, with_pairs):
     num_pairs = num_attrs * num_attrs if with_pairs else 0
     pair_ptr = np.zeros(num_pairs + 1, dtype=np.int64)
     if with_pairs:
-        for n in range(num_rows):
-            for k1 in range(indptr[n], indptr[n + 1]):
-                base = indices[k1] * num_attrs + 1
+        # attribute a's lists are counted and filled from the entries of list a alone:
+        # one attribute per task, no two tasks write the same list
+        for a in numba.prange(num_attrs):
+            base = a * num_attrs + 1
+            for p in range(col_ptr[a], col_ptr[a + 1]):
+                n = owner[slots[p]]
                 for k2 in range(indptr[n], indptr[n + 1]):
                     pair_ptr[base + indices[k2]] += 1
         for q in range(num_pairs):
             pair_ptr[q + 1] += pair_ptr[q]
     size = pair_ptr[num_pairs]
-    pair_entries = np.empty((size, 4))
+    pair_entries = pair_buffer[:size]  # room for every row's attributes squared
     pair_pos = np.full(num_rows, -1, dtype=np.int64)
     if with_pairs:
         fill = pair_ptr[:-1].copy()
-        for p in range(nnz):  # rows by v_a, so every pair list comes out sorted
-            k = slots[p]
-            n = owner[k]
-            base = indices[k] * num_attrs
-            x = data[k]
-            if k == top[n] and second[n] >= 0:
-                pair_pos[n] = fill[base + indices[second[n]]]
-            for kb in range(indptr[n], indptr[n + 1]):
-                q = base + indices[kb]
-                e = fill[q]
-                fill[q] = e + 1
-                pair_entries[e, 0] = x
-                pair_entries[e, 1] = data[kb]
-                pair_entries[e, 2] = _rest(x, data[kb])
-                pair_entries[e, 3] = n
+        for a in numba.prange(num_attrs):
+            base = a * num_attrs
+            for p in range(col_ptr[a], col_ptr[a + 1]):  # rows by v_a: the lists come sorted
+                k = slots[p]
+                n = owner[k]
+                x = data[k]
+                if k == top[n] and second[n] >= 0:
+                    pair_pos[n] = fill[base + indices[second[n]]]
+                for kb in range(indptr[n], indptr[n + 1]):
+                    q = base + indices[kb]
+                    e = fill[q]
+                    fill[q] = e + 1
+                    pair_entries[e, 0] = x
+                    pair_entries[e, 1] = data[kb]
+                    pair_entries[e, 2] = _rest(x, data[kb])
+                    pair_entries[e, 3] = n
     return (
         perm, inv, indptr, indices, data, top, second, col_ptr, col_entries, col_pos,
         pair_ptr, pair_entries, pair_pos,
     )  # fmt: skip
 
 
+def workspace_array(
+    workspace: dict | None, name: str, shape: tuple[int, ...], dtype: type = np.float64
+) -> np.ndarray:
+    """An array with room for ``shape`` (its first axis may be longer), from ``workspace``.
+
+    Kept in ``workspace`` (when given) and handed out again while it is large enough: a
+    fresh multi-megabyte array each step costs page faults (on this project's virtual
+    machine a 3 MB array took 2-4 ms to touch the first time). Its contents are not
+    cleared, and it is only valid until the next call with the same name.
+
+    Args:
+        workspace: the caller's dict of buffers, or None for a fresh array.
+        name: the buffer's key.
+        shape: the room needed.
+        dtype: element type.
+
+    Returns:
+        an array of at least ``shape[0]`` rows of ``shape[1:]``.
+    """
+    if workspace is None:
+        return np.empty(shape, dtype=dtype)
+    kept = workspace.get(name)
+    if (
+        kept is not None
+        and kept.dtype == dtype
+        and kept.shape[0] >= shape[0]
+        and kept.shape[1:] == shape[1:]
+    ):
+        return kept
+    array = np.empty((shape[0] + shape[0] // 4, *shape[1:]), dtype=dtype)  # room to grow
+    workspace[name] = array
+    return array
+
+
 def build_lists(
-    indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, num_attrs: int
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+    num_attrs: int,
+    workspace: dict | None = None,
 ) -> SearchLists:
     """Attribute lists of CSR unit rows (non-zeros only) for :func:`search_ties`.
 
@@ -522,17 +565,24 @@ def build_lists(
         indices: attribute of each non-zero (int64), each at most once per row.
         data: value of each non-zero (float64, positive); rows of unit norm.
         num_attrs: number of attributes.
+        workspace: buffers kept between calls (see :func:`workspace_array`); the lists
+            returned live in them until the next call with the same workspace.
 
     Returns:
         the renumbered rows with their attribute lists (pair lists when ``num_attrs²`` is at
         most :data:`MAX_PAIR_TABLE`).
     """
+    with_pairs = num_attrs * num_attrs <= MAX_PAIR_TABLE
+    row_nnz = np.diff(indptr)
+    pairs = int(row_nnz @ row_nnz) if with_pairs else 0  # every row in a list per pair
     perm, inv, *lists = _build_lists(
         indptr,
         indices,
         data,
         int(num_attrs),
-        num_attrs * num_attrs <= MAX_PAIR_TABLE,
+        with_pairs,
+        workspace_array(workspace, "col_entries", (int(indptr[-1]), 4)),
+        workspace_array(workspace, "pair_entries", (pairs, 4)),
     )
     return SearchLists(perm, inv, *lists[:3], int(num_attrs), *lists[3:])
 
@@ -745,6 +795,7 @@ def search_ties(
     tol: float,
     sentinel: int,
     cap: int,
+    workspace: dict | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Each row's tied best rows, as :func:`~mesa_recsys.metrics._kernels.scan_ties` finds.
 
@@ -762,6 +813,7 @@ def search_ties(
         tol: relative tie tolerance.
         sentinel: value of ``low_other`` when no other row ties.
         cap: how many tied rows to keep per row.
+        workspace: buffers kept between calls (see :func:`workspace_array`).
 
     Returns:
         ``(counts, low_other, self_tied, dense, start, tied)``: per row, the number of tied
@@ -777,7 +829,7 @@ def search_ties(
     dense = np.empty(b, dtype=np.bool_)
     start = np.zeros(b, dtype=np.int64)
     cap = max(1, int(cap))
-    flat = np.empty(b * cap, dtype=np.int64)  # pages touched only where rows have ties
+    flat = workspace_array(workspace, "ties", (b * cap,), np.int64)  # cap slots per row
     threads = numba.get_num_threads() if b >= PARALLEL_ROWS else 1
     kernel = _search_ties_par if threads > 1 else _search_ties_ser
     # costs differ along the renumbered order (rows walk lists of different lengths):

@@ -70,7 +70,7 @@ def _unit_profiles(profiles: Any) -> Any:
     return mo.normalize_matrix(np.asarray(profiles, dtype=float))
 
 
-def _search_lists(unit: Any) -> _search.SearchLists | None:
+def _search_lists(unit: Any, workspace: dict | None = None) -> _search.SearchLists | None:
     """Attribute lists for the pruned search of ``unit`` (one row per group), or None.
 
     None (the dense scan) for fewer than :data:`SEARCH_MIN_GROUPS` rows, or rows with a
@@ -82,7 +82,7 @@ def _search_lists(unit: Any) -> _search.SearchLists | None:
     nonzeros = _search.nonnegative_csr(unit)
     if nonzeros is None or nonzeros[0][-1] > SEARCH_NONZEROS * num_groups:
         return None
-    return _search.build_lists(*nonzeros, num_attrs)
+    return _search.build_lists(*nonzeros, num_attrs, workspace)
 
 
 def _group_identical(unit: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -119,12 +119,17 @@ class PartnerIndex:
     Args:
         profiles: U×A user profiles (dense or sparse), U ≥ 2.
         users: the users to find partners for (default: all). Partners may be any user.
+        workspace: a dict of buffers that the search keeps between indexes (a caller that
+            builds one index per step passes the same dict each time: no fresh megabytes
+            to page in); the index does not hold on to them.
 
     Raises:
         ValueError: when ``profiles`` is not 2-D or has fewer than 2 rows.
     """
 
-    def __init__(self, profiles: Any, users: np.ndarray | None = None) -> None:
+    def __init__(
+        self, profiles: Any, users: np.ndarray | None = None, workspace: dict | None = None
+    ) -> None:
         """Group identical profiles and find each wanted group's tied best groups."""
         unit = _unit_profiles(profiles)
         num_users = unit.shape[0]
@@ -155,9 +160,9 @@ class PartnerIndex:
         counts = np.zeros(num_groups, dtype=np.int64)
         alone = self.sizes == 1
         many_ties = MANY_TIES
-        lists = _search_lists(self.unit)
+        lists = _search_lists(self.unit, workspace)
         if lists is not None:  # the pruned search
-            self.tied = self._search(lists, wanted, alone, counts)
+            self.tied = self._search(lists, wanted, alone, counts, workspace)
             self.indptr = np.concatenate([[0], np.cumsum(counts)])
             return
         tied = []
@@ -181,6 +186,7 @@ class PartnerIndex:
         wanted: np.ndarray,
         alone: np.ndarray,
         counts: np.ndarray,
+        workspace: dict | None = None,
     ) -> np.ndarray:
         """The tied groups of ``wanted`` by the pruned search, as the dense scan finds them.
 
@@ -191,7 +197,7 @@ class PartnerIndex:
         num_users = self.group.size
         many_ties = MANY_TIES
         n, low, own, dense, begin, flat = _search.search_ties(
-            lists, wanted, alone, self.first, TIE_TOLERANCE, num_users, many_ties
+            lists, wanted, alone, self.first, TIE_TOLERANCE, num_users, many_ties, workspace
         )
         dense = np.flatnonzero(dense)
         runs = [flat]

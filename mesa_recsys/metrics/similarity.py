@@ -463,6 +463,7 @@ class SimilarUserJaccard(Measurement):
         self._reference_history: _CumulativeInteractions | None = None
         self._last: tuple | None = None  # users, partners, and both as pairs once asked
         self._index: tuple | None = None
+        self._workspace: dict = {}  # the partner search's buffers, reused step after step
 
     @property
     def last_pairs(self) -> np.ndarray | None:
@@ -496,7 +497,7 @@ class SimilarUserJaccard(Measurement):
                     same = np.array_equal(old, profiles)
                 if same:
                     return index
-        index = PartnerIndex(profiles, idx)
+        index = PartnerIndex(profiles, idx, self._workspace)
         self._index = (profiles.copy(), idx.copy(), index)
         return index
 
