@@ -215,10 +215,35 @@ def _top_k_block_py(scores, k, row0, seed, ex_ptr, ex_idx, out, nchunks):
             )
 
 
-def _top_k_factors_py(users, items, k, ids, seed, ex_ptr, ex_idx, out, out_s, nchunks):
+@numba.njit(inline="always")
+def _accumulate_tile(users, items, r0, nt, a_dim, m, buf):
+    # buf[t] += users[r0 + t, a] * items[a] for every attribute, four rows per item load
+    for a in range(a_dim):
+        if nt == 4:
+            w0 = users[r0, a]
+            w1 = users[r0 + 1, a]
+            w2 = users[r0 + 2, a]
+            w3 = users[r0 + 3, a]
+            for j in range(m):
+                x = items[a, j]
+                buf[0, j] += w0 * x
+                buf[1, j] += w1 * x
+                buf[2, j] += w2 * x
+                buf[3, j] += w3 * x
+        else:
+            for t in range(nt):
+                w = users[r0 + t, a]
+                for j in range(m):
+                    buf[t, j] += w * items[a, j]
+
+
+def _top_k_factors_py(users, items, k, ids, seed, ex_ptr, ex_idx, out, out_s, nchunks, skip_zeros):
     # Users are scored four at a time so each item attribute loaded serves four rows. User
     # row r is user ids[r] (its tie-break keys); with a non-empty out_s the k best scores
-    # are kept too.
+    # are kept too. With skip_zeros (finite items), four rows holding few non-zero weights
+    # between them (non-negative least squares estimates hold ~3.5 of 20) are scored one
+    # row at a time over their non-zero weights only: the same sums, as a zero weight
+    # adds an exact zero.
     n, a_dim = users.shape
     keep_s = out_s.shape[0] > 0
     m = items.shape[1]
@@ -234,23 +259,20 @@ def _top_k_factors_py(users, items, k, ids, seed, ex_ptr, ex_idx, out, out_s, nc
             r0 = tile * 4
             nt = min(4, n - r0)
             buf[:, :] = 0.0
-            for a in range(a_dim):
-                if nt == 4:
-                    w0 = users[r0, a]
-                    w1 = users[r0 + 1, a]
-                    w2 = users[r0 + 2, a]
-                    w3 = users[r0 + 3, a]
-                    for j in range(m):
-                        x = items[a, j]
-                        buf[0, j] += w0 * x
-                        buf[1, j] += w1 * x
-                        buf[2, j] += w2 * x
-                        buf[3, j] += w3 * x
-                else:
-                    for t in range(nt):
+            nonzero = 0
+            if skip_zeros:
+                for t in range(nt):
+                    for a in range(a_dim):
+                        nonzero += users[r0 + t, a] != 0.0
+            if skip_zeros and 2 * nonzero < a_dim * (nt + 1):
+                for t in range(nt):
+                    for a in range(a_dim):
                         w = users[r0 + t, a]
-                        for j in range(m):
-                            buf[t, j] += w * items[a, j]
+                        if w != 0.0:
+                            for j in range(m):
+                                buf[t, j] += w * items[a, j]
+            else:
+                _accumulate_tile(users, items, r0, nt, a_dim, m, buf)
             for t in range(nt):
                 r = r0 + t
                 _select_row(
@@ -571,13 +593,17 @@ def _factors_pass(
     if ids is None:
         ids = np.arange(num_users, dtype=np.int64)
     no_scores = np.empty((0, k))
+    skip_zeros = bool(np.isfinite(items).all())  # a zero weight then adds an exact zero
     for start in range(0, num_users, block_users):
         rows = slice(start, min(num_users, start + block_users))
         n = rows.stop - rows.start
         ptr, idx = exclusion_csr(excluded, rows, n)
         kernel = _pick(_top_k_factors_par, _top_k_factors_ser, n * items.shape[1] * items.shape[0])
         scores = no_scores if out_scores is None else out_scores[rows]
-        kernel(users[rows], items, k, ids[rows], useed, ptr, idx, out[rows], scores, _nchunks())
+        kernel(
+            users[rows], items, k, ids[rows], useed, ptr, idx, out[rows], scores, _nchunks(),
+            skip_zeros,
+        )  # fmt: skip
 
 
 def top_k_shared(

@@ -323,3 +323,36 @@ def test_shared_kernel_draws_are_pinned():
         [8, 3, 7, 1, 6],
     ]
     assert random_k_items(3, 12, 4, 7).tolist() == [[3, 5, 7, 9], [9, 3, 5, 11], [6, 10, 7, 2]]
+
+
+@pytest.mark.parametrize("trial", range(12))
+def test_sparse_users_are_ranked_as_by_the_dense_sums(trial):
+    """Rows scored over their non-zero weights only give the dense scan's lists and scores."""
+    from mesa_recsys import topk
+
+    rng = np.random.default_rng(4000 + trial)
+    num_users, num_attrs, num_items = int(rng.integers(1, 60)), int(rng.integers(2, 25)), 50
+    users = rng.random((num_users, num_attrs)) * (rng.random((num_users, num_attrs)) < 0.2)
+    if trial % 2:  # small integers: exact ties between items
+        users = np.round(users * 4)
+        items = rng.integers(0, 3, (num_attrs, num_items)).astype(float)
+    else:
+        items = rng.normal(size=(num_attrs, num_items))
+    users[0] = 0.0  # a zero row scores every item 0
+    k = int(rng.integers(1, 12))
+    excluded = _exclusions(rng, num_users, num_items) if trial % 3 else None
+    ptr, idx = topk.exclusion_csr(excluded, slice(0, num_users), num_users)
+    ids = np.arange(num_users, dtype=np.int64)
+    runs = []
+    for skip in (False, True):
+        out = np.empty((num_users, k), dtype=np.int64)
+        scores = np.empty((num_users, k))
+        topk._top_k_factors_ser(
+            users, items, k, ids, np.uint64(trial), ptr, idx, out, scores, 4, skip
+        )
+        runs.append((out, scores))
+    np.testing.assert_array_equal(runs[0][0], runs[1][0])
+    np.testing.assert_array_equal(runs[0][1], runs[1][1])
+    _check_against_reference(runs[1][0], users @ items, k, excluded)
+    # and the public path takes the same lists (items are finite: zeros are skipped)
+    np.testing.assert_array_equal(top_k_factors(users, items, k, trial, excluded), runs[1][0])
