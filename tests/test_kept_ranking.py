@@ -284,3 +284,29 @@ def test_choices_are_the_same_when_ndcg_hands_over_its_true_scores(
     np.testing.assert_allclose(
         true.get_item_scores(shown), np.take_along_axis(dense, shown, axis=1), rtol=1e-12
     )
+
+
+@pytest.mark.parametrize("cls", [ContentFiltering, ImplicitMF])
+def test_lists_of_the_list_length_are_kept_without_candidates(cls, monkeypatch):
+    """NDCG@k with k the list length ranks once per step, and the model shows its lists."""
+    passes = []
+    original = topk._factors_pass
+
+    def counted(users, items, k, *args, **kwargs):
+        passes.append(k)
+        return original(users, items, k, *args, **kwargs)
+
+    monkeypatch.setattr(topk, "_factors_pass", counted)
+    alone, _ = _run(cls, None, True, 0, steps=4)
+    assert len(passes) == 4  # one ranking per step
+    passes.clear()
+    measured, model = _run(cls, [NDCGAtK(6), RecallAtK(6)], True, 0, steps=4)
+    np.testing.assert_array_equal(measured, alone)
+    assert len(passes) == 5  # at construction and after each step, none in the steps
+    assert passes == [6] * 5
+    assert isinstance(model.kept_ranking, topk.KeptLists)
+    # with random items the model asks for 4 lists: candidates answer it
+    alone, _ = _run(cls, None, True, 2, steps=3)
+    measured, model = _run(cls, [NDCGAtK(6)], True, 2, steps=3)
+    np.testing.assert_array_equal(measured, alone)
+    assert isinstance(model.kept_ranking, topk.CandidateRanking)

@@ -140,6 +140,9 @@ def _shared_top_k(recommender: Any, scores: Any, k: int, seed: int) -> np.ndarra
     (:class:`mesa_recsys.topk.CandidateRanking`: any seed, k and exclusions); otherwise the
     lists (:class:`mesa_recsys.topk.KeptLists`), left only when k is the model's list
     length or nothing kept matches the scores. Lists already kept are read when they answer.
+    When the next recommendation will ask for exactly these lists (k is the list length,
+    chosen items stay eligible, no random items), the lists are kept whatever the number of
+    factors: one plain ranking, without the candidates' scores.
     """
     factors = inner_product_factors(scores)
     if (
@@ -151,15 +154,18 @@ def _shared_top_k(recommender: Any, scores: Any, k: int, seed: int) -> np.ndarra
     kept = recommender.kept_ranking
     current = kept is not None and kept.matches(scores)
     longest = getattr(recommender, "num_items_per_iter", k)
-    if 1 < factors[1].shape[0] <= topk.FUSED_MAX_FACTORS:
+    options = getattr(recommender, "step_options", None)
+    repeated = getattr(options, "repeated_items", True)
+    # the next recommendation asks for exactly these lists: keep them, no candidates
+    plain = k == longest and repeated and not getattr(options, "random_items_per_iter", 0)
+    if 1 < factors[1].shape[0] <= topk.FUSED_MAX_FACTORS and not plain:
         deepest = max(k, longest)
         if not (
             current
             and isinstance(kept, topk.CandidateRanking)
             and (kept.complete or kept.depth > deepest)
         ):
-            options = getattr(recommender, "step_options", None)
-            room = 0 if getattr(options, "repeated_items", True) else EXCLUSION_ROOM
+            room = 0 if repeated else EXCLUSION_ROOM
             kept = topk.CandidateRanking(*factors, deepest + 1 + room, source=scores)
             recommender.kept_ranking = kept
         return kept.top_k(k, seed)
