@@ -1447,14 +1447,14 @@ def scan_ties(
 def _draw_partners(
     users, group, row_groups, indptr, cum, tied, sizes, start, members, position, u1, u2, out
 ):
-    last_g = -1
-    row = 0
+    # the row listing each group's ties (row_groups is sorted)
+    row_of = np.empty(sizes.size, dtype=np.int64)
+    for j in range(row_groups.size):
+        row_of[row_groups[j]] = j
     for p in range(users.size):
         user = users[p]
         g = group[user]
-        if g != last_g:  # the row of the user's group (users of one group in a row: once)
-            row = np.searchsorted(row_groups, g)
-            last_g = g
+        row = row_of[g]
         first = indptr[row]
         last = indptr[row + 1]
         lo = cum[first]
