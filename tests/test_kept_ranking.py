@@ -129,7 +129,10 @@ def test_matches_follows_the_factors_object():
         topk.CandidateRanking(scores._factors[0], scores._factors[1], 0)
 
 
-def _run(cls, metrics, repeated: bool, random_items: int, steps: int = 6):
+def _run(
+    cls, metrics, repeated: bool, random_items: int, steps: int = 6, record: str = "items_shown"
+):
+    """Step a model of 120 users and 50 items; ``record`` (an attribute) after each step."""
     rng = np.random.default_rng(0)
     items = rng.integers(0, 3, size=(4, 50)).astype(float)
     items[:, 7] = items[:, 8]  # identical items tie in every user's scores
@@ -142,17 +145,17 @@ def _run(cls, metrics, repeated: bool, random_items: int, steps: int = 6):
     }
     if cls is ContentFiltering:
         kwargs["item_representation"] = items.copy()
-    else:
+    elif cls is ImplicitMF:
         kwargs["num_latent_factors"] = 3
     model = cls(**kwargs)
     model.step_options = model.step_options_with(
         repeated_items=repeated, random_items_per_iter=random_items
     )
-    shown = []
+    seen = []
     for _ in range(steps):
         model.step()
-        shown.append(model.items_shown.copy())
-    return np.array(shown), model
+        seen.append(getattr(model, record).copy())
+    return np.array(seen), model
 
 
 @pytest.mark.parametrize("cls", [ContentFiltering, ImplicitMF])
@@ -229,30 +232,6 @@ def test_next_tie_seed_is_the_seed_the_model_draws_and_draws_nothing():
 # --- true scores of the ranked lists, handed to the users' choices ------------------------------
 
 
-def _choices(cls, metrics, repeated: bool, random_items: int, steps: int = 5):
-    rng = np.random.default_rng(3)
-    items = rng.uniform(size=(4, 40))
-    items[:, 5] = items[:, 6]  # identical items: equal true scores
-    kwargs = {
-        "actual_user_representation": rng.normal(size=(90, 4)),
-        "actual_item_representation": items,
-        "num_items_per_iter": 6,
-        "seed": 5,
-        "measurements": metrics,
-    }
-    if cls is ContentFiltering:
-        kwargs["item_representation"] = items.copy()
-    model = cls(**kwargs)
-    model.step_options = model.step_options_with(
-        repeated_items=repeated, random_items_per_iter=random_items
-    )
-    taken = []
-    for _ in range(steps):
-        model.step()
-        taken.append(model.interactions.copy())
-    return np.array(taken), model
-
-
 @pytest.mark.parametrize("cls", [ContentFiltering, PopularityRecommender])
 @pytest.mark.parametrize(("repeated", "random_items"), [(True, 0), (False, 0), (True, 2)])
 def test_choices_are_the_same_when_ndcg_hands_over_its_true_scores(
@@ -269,10 +248,10 @@ def test_choices_are_the_same_when_ndcg_hands_over_its_true_scores(
         return original(*args)
 
     monkeypatch.setattr(users_module, "listed_scores", counted)
-    alone, model = _choices(cls, None, repeated, random_items)
+    alone, model = _run(cls, None, repeated, random_items, 5, "interactions")
     assert len(computed) == 5  # one scoring of the shown lists per step
     computed.clear()
-    measured, _ = _choices(cls, [NDCGAtK(6)], repeated, random_items)
+    measured, _ = _run(cls, [NDCGAtK(6)], repeated, random_items, 5, "interactions")
     np.testing.assert_array_equal(measured, alone)
     # the kept scores stand in only where the model shows NDCG's lists: every step; the
     # first step only when chosen items are excluded (none are yet); never with random items

@@ -44,6 +44,7 @@ __all__ = [
     "rows_jaccard",
     "same_values",
     "scan_ties",
+    "tied_low_own",
     "user_ids",
 ]
 
@@ -1322,6 +1323,24 @@ def ndcg_recall_factors(
 # --- most similar users ----------------------------------------------------------------------
 
 
+@numba.njit(inline="always")
+def tied_low_own(ids, n, g, first, sentinel):
+    """Lowest first member of the other tied groups, and whether g ties with itself.
+
+    Of the n groups ``ids[:n]`` tied for group g: the lowest ``first`` member among those
+    other than g (``sentinel`` if none), and whether g is among them.
+    """
+    low = sentinel
+    own = False
+    for t in range(n):
+        j = ids[t]
+        if j == g:
+            own = True
+        elif first[j] < low:
+            low = first[j]
+    return low, own
+
+
 def _scan_ties_py(sims, rows, first, tol, sentinel, tied, counts, low_other, self_tied):
     # One pass per row: the running best and the columns within tolerance of it. A column
     # is kept when it is within tolerance of the best so far; when the best rises, kept
@@ -1376,12 +1395,7 @@ def _scan_ties_py(sims, rows, first, tol, sentinel, tied, counts, low_other, sel
                     elif first[j] < low:
                         low = first[j]
         else:
-            for t in range(n):
-                j = tied[r, t]
-                if j == g:
-                    own = True
-                elif first[j] < low:
-                    low = first[j]
+            low, own = tied_low_own(tied[r], n, g, first, sentinel)
         counts[r] = n
         low_other[r] = low
         self_tied[r] = own

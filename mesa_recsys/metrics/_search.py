@@ -34,6 +34,7 @@ import numpy as np
 
 from mesa_recsys._jit import parallel_and_serial
 from mesa_recsys._norms import normalize_rows
+from mesa_recsys.metrics._kernels import tied_low_own
 
 __all__ = [
     "SearchLists",
@@ -768,15 +769,9 @@ def _search_ties_py(
                     row_tied[s + 1] = j
                 begin = r * row_tied.size
                 start[r] = begin
-                low = sentinel
-                own = False
                 for t in range(n):
-                    j = row_tied[t]
-                    flat[begin + t] = j
-                    if j == rows[r]:
-                        own = True
-                    elif first[j] < low:
-                        low = first[j]
+                    flat[begin + t] = row_tied[t]
+                low, own = tied_low_own(row_tied, n, rows[r], first, sentinel)
                 counts[r] = n
                 low_other[r] = low
                 self_tied[r] = own
