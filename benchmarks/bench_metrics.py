@@ -18,8 +18,10 @@ and what the metrics add. A second table gives, for the copy with every metric, 
 time of each metric's ``measure`` inside those timed steps: what it adds to a step, with
 whatever it shares or keeps (RMSE reuses MSE's result, recall@k the pass of NDCG@k;
 Chaney partners are kept while the estimates do not change; NDCG@k's time includes the
-ranking that the model's next recommendation then reads instead of ranking again, so that
-part is not added to the step). One process, so the copies
+ranking that the model's next recommendation then reads instead of ranking again, and the
+true scores of those lists, which the users' next choices read when the model shows them, so
+those parts are not added to the step). Steps run with BLAS on one thread (the models'
+default ``blas_threads``). One process, so the copies
 share the machine state; the numbers are indicative, not a timed test.
 
 Usage::
