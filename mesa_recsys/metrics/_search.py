@@ -364,7 +364,7 @@ class SearchLists(NamedTuple):
 
     ``col_*``: for each attribute a, the rows where it is non-zero, by ``v_a`` ascending
     (list a); ``pair_*``: for each ordered pair (a, b), the rows where both are non-zero,
-    by ``v_a`` ascending (list ``a * num_attrs + b``; the lists (a, a) are never walked).
+    by ``v_a`` ascending (list ``a * num_attrs + b``; the lists (a, a) are empty).
     Each entry (a row of ``*_entries``) holds ``v_a``, ``v_b`` (0 in the lists of one
     attribute), the norm of the row's other attributes, and the row (a float).
     ``col_pos``/``pair_pos``: each row's place in the list of its largest (and second
@@ -391,6 +391,17 @@ class SearchLists(NamedTuple):
 def _rest(x, y):
     # the norm of a unit row's attributes other than two holding x and y
     return np.sqrt(max(0.0, 1.0 - x * x - y * y))
+
+
+@numba.njit(inline="always")
+def _pair_entry(entries, fill, q, x, y, n):
+    # row n (v_a = x, v_b = y) at the end of pair list q
+    e = fill[q]
+    fill[q] = e + 1
+    entries[e, 0] = x
+    entries[e, 1] = y
+    entries[e, 2] = _rest(x, y)
+    entries[e, 3] = n
 
 
 @numba.njit(cache=True, parallel=True)
@@ -476,8 +487,9 @@ def _build_lists(in_ptr, in_idx, in_data, num_attrs, with_pairs, col_buffer, pai
         col_entries[p, 3] = n
         if k == top[n]:
             col_pos[n] = p
-    # lists of the pairs: every row in those of each ordered pair of its attributes (also
-    # of (a, a), never walked: the loops stay free of unpredictable branches)
+    # lists of the pairs: every row in those of each ordered pair (a, b) of two of its
+    # attributes; the lists (a, a) stay empty (the row's other slots are the ranges before and
+    # after its slot of a: no branch per entry)
     num_pairs = num_attrs * num_attrs if with_pairs else 0
     pair_ptr = np.zeros(num_pairs + 1, dtype=np.int64)
     if with_pairs:
@@ -486,13 +498,16 @@ def _build_lists(in_ptr, in_idx, in_data, num_attrs, with_pairs, col_buffer, pai
         for a in numba.prange(num_attrs):
             base = a * num_attrs + 1
             for p in range(col_ptr[a], col_ptr[a + 1]):
-                n = owner[slots[p]]
-                for k2 in range(indptr[n], indptr[n + 1]):
+                k = slots[p]
+                n = owner[k]
+                for k2 in range(indptr[n], k):
+                    pair_ptr[base + indices[k2]] += 1
+                for k2 in range(k + 1, indptr[n + 1]):
                     pair_ptr[base + indices[k2]] += 1
         for q in range(num_pairs):
             pair_ptr[q + 1] += pair_ptr[q]
     size = pair_ptr[num_pairs]
-    pair_entries = pair_buffer[:size]  # room for every row's attributes squared
+    pair_entries = pair_buffer[:size]  # room for every row's ordered pairs of attributes
     pair_pos = np.full(num_rows, -1, dtype=np.int64)
     if with_pairs:
         fill = pair_ptr[:-1].copy()
@@ -504,14 +519,10 @@ def _build_lists(in_ptr, in_idx, in_data, num_attrs, with_pairs, col_buffer, pai
                 x = data[k]
                 if k == top[n] and second[n] >= 0:
                     pair_pos[n] = fill[base + indices[second[n]]]
-                for kb in range(indptr[n], indptr[n + 1]):
-                    q = base + indices[kb]
-                    e = fill[q]
-                    fill[q] = e + 1
-                    pair_entries[e, 0] = x
-                    pair_entries[e, 1] = data[kb]
-                    pair_entries[e, 2] = _rest(x, data[kb])
-                    pair_entries[e, 3] = n
+                for kb in range(indptr[n], k):
+                    _pair_entry(pair_entries, fill, base + indices[kb], x, data[kb], n)
+                for kb in range(k + 1, indptr[n + 1]):
+                    _pair_entry(pair_entries, fill, base + indices[kb], x, data[kb], n)
     return (
         perm, inv, indptr, indices, data, top, second, col_ptr, col_entries, col_pos,
         pair_ptr, pair_entries, pair_pos,
@@ -575,7 +586,8 @@ def build_lists(
     """
     with_pairs = num_attrs * num_attrs <= MAX_PAIR_TABLE
     row_nnz = np.diff(indptr)
-    pairs = int(row_nnz @ row_nnz) if with_pairs else 0  # every row in a list per pair
+    # every row in a list per ordered pair of two of its attributes
+    pairs = int(row_nnz @ (row_nnz - 1)) if with_pairs else 0
     perm, inv, *lists = _build_lists(
         indptr,
         indices,
