@@ -620,15 +620,27 @@ def _dot(uq, indptr, indices, data, j):
 
 
 @numba.njit(inline="always")
+def _dot_holding(uq, indptr, indices, data, j, attr):
+    # (_dot, and whether row j holds attribute attr)
+    s = 0.0
+    held = False
+    for k in range(indptr[j], indptr[j + 1]):
+        s += uq[indices[k]] * data[k]
+        held |= indices[k] == attr
+    return s, held
+
+
+@numba.njit(inline="always")
 def _walk(
     x, y, z, lo, hi, p, entries, g, lone, uq, indptr, indices, data, tol, margin, slack,
-    nearest, state, tied, sims,
+    nearest, state, tied, sims, skip,
 ):  # fmt: skip
     # Entries [lo, hi) of a list around p (where v_a = x) while |v_a - x| is within the
     # radius of the running threshold: ``nearest`` of them nearest first (a first best),
     # then the rest above p, then the rest below; the scan of scan_ties on the similarities
     # of those whose squared distance over the list's attributes (x, y) plus the squared
-    # difference of the norms of the rest (z) is within the squared radius.
+    # difference of the norms of the rest (z) is within the squared radius, less the rows
+    # holding attribute ``skip`` (when not -1: those were walked in a pair list).
     # state: [best, threshold, n, overflow].
     best = state[0]
     threshold = state[1]
@@ -680,7 +692,12 @@ def _walk(
             j = np.int64(entries[e, 3])
             if lone and j == g:
                 continue
-            s = _dot(uq, indptr, indices, data, j)
+            if skip < 0:
+                s = _dot(uq, indptr, indices, data, j)
+            else:
+                s, held = _dot_holding(uq, indptr, indices, data, j, skip)
+                if held:
+                    continue
             if not s < threshold:
                 if s > best:
                     best = s
@@ -751,18 +768,27 @@ def _search_ties_py(
                 _walk(
                     x, y, _rest(x, y), pair_ptr[q], pair_ptr[q + 1], pair_pos[g], pair_entries, g,
                     lone, uq, indptr, indices, data, tol, margin, slack, nearest, state, row_tied,
-                    sims,
+                    sims, -1,
                 )  # fmt: skip
             r2 = _radius2(state[1], margin)
             if state[3] == 0.0 and (not on_pair or (not y * y > r2 and x * x > r2)):
                 # no pair list, or the second attribute may be missing within the radius: the
-                # list of the first
-                state[2] = 0.0
+                # list of the first. After a pair list, only the rows without the second
+                # attribute b: the rows with it were all walked (the radius only narrows), and
+                # a row v without b lies at least (x - v_a)² + y² + (‖u_rest‖ - ‖v_rest‖)²
+                # away, the rest being the attributes other than a and b (col entries hold
+                # v_b = 0 and the norm of the attributes other than a)
                 a = indices[ka]
+                if on_pair:
+                    skip = indices[kb]
+                else:
+                    state[2] = 0.0
+                    skip = -1
+                    y = 0.0
                 _walk(
-                    x, 0.0, _rest(x, 0.0), col_ptr[a], col_ptr[a + 1], col_pos[g], col_entries, g,
+                    x, y, _rest(x, y), col_ptr[a], col_ptr[a + 1], col_pos[g], col_entries, g,
                     lone, uq, indptr, indices, data, tol, margin, slack, nearest, state, row_tied,
-                    sims,
+                    sims, skip,
                 )  # fmt: skip
                 on_pair = False
             r2 = _radius2(state[1], margin)
