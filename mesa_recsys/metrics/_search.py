@@ -14,13 +14,14 @@ a few attributes of twenty). For unit rows u and v, ``u·v ≥ t`` if and only i
 * has ``(v_a - u_a)² + (v_b - u_b)² + (‖v_rest‖ - ‖u_rest‖)² ≤ R²``, the rest being the
   attributes other than a and b.
 
-Each row walks the list of the rows holding both its two largest attributes a and b (if it
-holds one attribute, or a second attribute may be missing within the radius, the list of
-the rows holding a), by ``v_a``: the few nearest its own ``u_a`` first, then upwards, then
-downwards, while within the radius of the best similarity so far (which narrows as the best
-rises), computing the similarity of the rows that pass the third test. When a and b are held
-within the final radius, every row within tie tolerance of the best was computed (the
-radius carries a margin far above rounding), so the ties are those of the dense scan.
+Each row walks the list of the rows holding both its two largest attributes a and b (then,
+when b may be missing within the radius, the rows of the list of a that do not hold b, with
+``v_b = 0`` in the third test; a row holding one attribute walks the list of a), by
+``v_a``: the few nearest its own ``u_a`` first, then upwards, then downwards, while within
+the radius of the best similarity so far (which narrows as the best rises), computing the
+similarity of the rows that pass the third test. When a is held within the final radius,
+every row within tie tolerance of the best was computed (the radius carries a margin far
+above rounding), so the ties are those of the dense scan.
 Rows whose largest attribute is not held (a zero row, a row sharing no attribute with
 others: its best is low), or with more ties than kept, are left to the dense scan.
 """
