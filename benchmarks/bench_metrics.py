@@ -24,9 +24,15 @@ those parts are not added to the step). Steps run with BLAS on one thread (the m
 default ``blas_threads``). One process, so the copies
 share the machine state; the numbers are indicative, not a timed test.
 
+``--without`` leaves the named metrics out of every copy (for instance
+``--without similar_user_jaccard``: what the rest cost without Chaney's partner search); the
+tables then go to ``--output`` (default ``benchmarks/results/metrics_without.md``) instead of
+``benchmarks/results/metrics.md``.
+
 Usage::
 
     python benchmarks/bench_metrics.py [--steps 5] [--models PopularityRecommender,ContentFiltering]
+        [--without NAME,...] [--output PATH]
 """
 
 from __future__ import annotations
@@ -62,6 +68,7 @@ from mesa_recsys.models import ContentFiltering, ImplicitMF, PopularityRecommend
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "metrics.md"
+RESULTS_WITHOUT = ROOT / "benchmarks" / "results" / "metrics_without.md"
 NUM_USERS, NUM_ITEMS, NUM_ATTRS = 10_000, 1_000, 20
 
 
@@ -100,7 +107,7 @@ def all_metrics(num_users: int) -> list:
     ]
 
 
-def build(name: str, metrics: str):
+def build(name: str, metrics: str, without: tuple[str, ...] = ()):
     rng = np.random.default_rng(0)
     profiles = rng.normal(size=(NUM_USERS, NUM_ATTRS))
     items = rng.uniform(size=(NUM_ATTRS, NUM_ITEMS))
@@ -111,8 +118,12 @@ def build(name: str, metrics: str):
         "seed": 1,
         "measurements": {
             "none": None,
-            "trecs": [m for m in all_metrics(NUM_USERS) if m.name in TRECS_METRICS],
-            "all": all_metrics(NUM_USERS),
+            "trecs": [
+                m
+                for m in all_metrics(NUM_USERS)
+                if m.name in TRECS_METRICS and m.name not in without
+            ],
+            "all": [m for m in all_metrics(NUM_USERS) if m.name not in without],
         }[metrics],
     }
     if name == "PopularityRecommender":
@@ -166,10 +177,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--models", default="PopularityRecommender,ContentFiltering")
+    parser.add_argument("--without", default="", help="metric names to leave out, comma-separated")
+    parser.add_argument("--output", type=Path, default=None, help="where to write the tables")
     args = parser.parse_args()
+    without = tuple(n for n in args.without.split(",") if n)
+    known = {m.name for m in all_metrics(NUM_USERS)}
+    unknown = sorted(set(without) - known)
+    if unknown:
+        parser.error(f"--without: unknown metric(s) {unknown}; known: {sorted(known)}")
+    output = args.output or (RESULTS_WITHOUT if without else RESULTS)
     rows, breakdown = [], {}
     for name in args.models.split(","):
-        copies = {label: build(name, label) for label in ("none", "trecs", "all")}
+        copies = {label: build(name, label, without) for label in ("none", "trecs", "all")}
         medians, breakdown[name] = time_steps(copies, args.steps)
         bare, trecs, full = medians["none"], medians["trecs"], medians["all"]
         rows.append((name, bare, trecs, full))
@@ -186,6 +205,7 @@ def main() -> None:
             + ", ".join(TRECS_METRICS)
             + "; every metric adds similar_user_jaccard, ndcg@10, recall@10, coverage_shown, "
             "popularity_gini and mean_pairwise_distance."
+            + (f" Left out of every copy: {', '.join(without)}." if without else "")
         ),
         "",
         (
@@ -217,8 +237,8 @@ def main() -> None:
         lines.append(f"| {metric} | {cells} |")
     text = "\n".join(lines) + "\n"
     print(text)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(text)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text)
 
 
 if __name__ == "__main__":
