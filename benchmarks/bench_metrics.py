@@ -108,6 +108,7 @@ def all_metrics(num_users: int) -> list:
 
 
 def build(name: str, metrics: str, without: tuple[str, ...] = ()):
+    chosen = [m for m in all_metrics(NUM_USERS) if m.name not in without]
     rng = np.random.default_rng(0)
     profiles = rng.normal(size=(NUM_USERS, NUM_ATTRS))
     items = rng.uniform(size=(NUM_ATTRS, NUM_ITEMS))
@@ -118,12 +119,8 @@ def build(name: str, metrics: str, without: tuple[str, ...] = ()):
         "seed": 1,
         "measurements": {
             "none": None,
-            "trecs": [
-                m
-                for m in all_metrics(NUM_USERS)
-                if m.name in TRECS_METRICS and m.name not in without
-            ],
-            "all": [m for m in all_metrics(NUM_USERS) if m.name not in without],
+            "trecs": [m for m in chosen if m.name in TRECS_METRICS],
+            "all": chosen,
         }[metrics],
     }
     if name == "PopularityRecommender":

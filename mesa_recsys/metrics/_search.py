@@ -613,22 +613,19 @@ def _radius2(threshold, margin):
 
 
 @numba.njit(inline="always")
-def _dot(uq, indptr, indices, data, j):
-    s = 0.0
-    for k in range(indptr[j], indptr[j + 1]):
-        s += uq[indices[k]] * data[k]
-    return s
-
-
-@numba.njit(inline="always")
 def _dot_holding(uq, indptr, indices, data, j, attr):
-    # (_dot, and whether row j holds attribute attr)
+    # u·v for row j (u dense in uq), and whether row j holds attribute attr (never for -1)
     s = 0.0
     held = False
     for k in range(indptr[j], indptr[j + 1]):
         s += uq[indices[k]] * data[k]
         held |= indices[k] == attr
     return s, held
+
+
+@numba.njit(inline="always")
+def _dot(uq, indptr, indices, data, j):
+    return _dot_holding(uq, indptr, indices, data, j, -1)[0]
 
 
 @numba.njit(inline="always")
@@ -693,12 +690,9 @@ def _walk(
             j = np.int64(entries[e, 3])
             if lone and j == g:
                 continue
-            if skip < 0:
-                s = _dot(uq, indptr, indices, data, j)
-            else:
-                s, held = _dot_holding(uq, indptr, indices, data, j, skip)
-                if held:
-                    continue
+            s, held = _dot_holding(uq, indptr, indices, data, j, skip)
+            if held:
+                continue
             if not s < threshold:
                 if s > best:
                     best = s
@@ -780,16 +774,14 @@ def _search_ties_py(
                 # away, the rest being the attributes other than a and b (col entries hold
                 # v_b = 0 and the norm of the attributes other than a)
                 a = indices[ka]
-                if on_pair:
-                    skip = indices[kb]
-                else:
+                skip = indices[kb] if on_pair else -1
+                y_col = y if on_pair else 0.0
+                if not on_pair:
                     state[2] = 0.0
-                    skip = -1
-                    y = 0.0
                 _walk(
-                    x, y, _rest(x, y), col_ptr[a], col_ptr[a + 1], col_pos[g], col_entries, g,
-                    lone, uq, indptr, indices, data, tol, margin, slack, nearest, state, row_tied,
-                    sims, skip,
+                    x, y_col, _rest(x, y_col), col_ptr[a], col_ptr[a + 1], col_pos[g], col_entries,
+                    g, lone, uq, indptr, indices, data, tol, margin, slack, nearest, state,
+                    row_tied, sims, skip,
                 )  # fmt: skip
                 on_pair = False
             r2 = _radius2(state[1], margin)
