@@ -424,9 +424,13 @@ class SimilarUserJaccard(Measurement):
     stepped first in every step) and the value becomes J(pairs, this run's sets) −
     J(pairs, the reference run's sets), the pairs being this model's.
 
-    Finding the tied partners costs O(U²·A) (a block of users at a time, users with
-    identical estimates grouped); it is kept while the estimates do not change (a model
-    that does not learn user profiles, such as popularity or ideal, pays it once).
+    Finding the tied partners costs O(U²·A) at worst (a block of users at a time, users
+    with identical estimates grouped); sparse non-negative estimates (content filtering's)
+    take a pruned exact search instead (:mod:`~mesa_recsys.metrics.neighbours`). It is kept
+    while the estimates do not change (a model that does not learn user profiles, such as
+    popularity or ideal, pays it once). ``users`` narrows the average, not much the cost:
+    partners may be any user, so every user's estimate is grouped and indexed (at 10,000
+    content-filtering users, about 30 ms of CPU for 500 users against 45 ms for all).
 
     Args:
         name: column name.
