@@ -27,12 +27,13 @@ share the machine state; the numbers are indicative, not a timed test.
 ``--without`` leaves the named metrics out of every copy (for instance
 ``--without similar_user_jaccard``: what the rest cost without Chaney's partner search); the
 tables then go to ``--output`` (default ``benchmarks/results/metrics_without.md``) instead of
-``benchmarks/results/metrics.md``.
+``benchmarks/results/metrics.md``. ``--users`` changes the number of users (10,000 by default;
+the tables then go to a file named after it, e.g. ``metrics_100000_users.md``).
 
 Usage::
 
     python benchmarks/bench_metrics.py [--steps 5] [--models PopularityRecommender,ContentFiltering]
-        [--without NAME,...] [--output PATH]
+        [--without NAME,...] [--output PATH] [--users 10000]
 """
 
 from __future__ import annotations
@@ -107,10 +108,10 @@ def all_metrics(num_users: int) -> list:
     ]
 
 
-def build(name: str, metrics: str, without: tuple[str, ...] = ()):
-    chosen = [m for m in all_metrics(NUM_USERS) if m.name not in without]
+def build(name: str, metrics: str, without: tuple[str, ...] = (), num_users: int = NUM_USERS):
+    chosen = [m for m in all_metrics(num_users) if m.name not in without]
     rng = np.random.default_rng(0)
-    profiles = rng.normal(size=(NUM_USERS, NUM_ATTRS))
+    profiles = rng.normal(size=(num_users, NUM_ATTRS))
     items = rng.uniform(size=(NUM_ATTRS, NUM_ITEMS))
     common = {
         "actual_user_representation": profiles,
@@ -176,16 +177,23 @@ def main() -> None:
     parser.add_argument("--models", default="PopularityRecommender,ContentFiltering")
     parser.add_argument("--without", default="", help="metric names to leave out, comma-separated")
     parser.add_argument("--output", type=Path, default=None, help="where to write the tables")
+    parser.add_argument("--users", type=int, default=NUM_USERS, help="number of users")
     args = parser.parse_args()
+    if args.users < 2:
+        parser.error(f"--users: expected at least 2, got {args.users}")
     without = tuple(n for n in args.without.split(",") if n)
     known = {m.name for m in all_metrics(NUM_USERS)}
     unknown = sorted(set(without) - known)
     if unknown:
         parser.error(f"--without: unknown metric(s) {unknown}; known: {sorted(known)}")
     output = args.output or (RESULTS_WITHOUT if without else RESULTS)
+    if args.output is None and args.users != NUM_USERS:
+        output = output.with_name(f"{output.stem}_{args.users}_users.md")
     rows, breakdown = [], {}
     for name in args.models.split(","):
-        copies = {label: build(name, label, without) for label in ("none", "trecs", "all")}
+        copies = {
+            label: build(name, label, without, args.users) for label in ("none", "trecs", "all")
+        }
         medians, breakdown[name] = time_steps(copies, args.steps)
         bare, trecs, full = medians["none"], medians["trecs"], medians["all"]
         rows.append((name, bare, trecs, full))
@@ -196,7 +204,7 @@ def main() -> None:
     lines = [
         (
             f"Metrics benchmark, {now}, on {platform.machine()}, {os.cpu_count()} CPUs, Python "
-            f"{platform.python_version()}. {NUM_USERS:,} users × {NUM_ITEMS:,} items × "
+            f"{platform.python_version()}. {args.users:,} users × {NUM_ITEMS:,} items × "
             f"{NUM_ATTRS} attributes, 10 items shown per step; median of {args.steps} steps "
             "after one warm-up step (`python benchmarks/bench_metrics.py`). T-RECS's metrics: "
             + ", ".join(TRECS_METRICS)
